@@ -1,0 +1,251 @@
+"""The EUCAIM Hyper-Ontology release: its classes as records, to and from OWL.
+
+A *record* is one class of the release as a dict with the keys of the release transcription
+(``c`` code, ``p`` parents, ``r`` restrictions, ``eq`` equivalent classes, ``l`` label(s), ``pl``
+prefLabels that differ from the label, ``a`` altLabels, ``x`` skos:exactMatch literals, ``sct``,
+``ncit``, ... standard codes, ``q`` queryCriteria, ``other`` other annotations, ``cm`` comment).
+:func:`records_from_owl` reads a release file (RDF/XML, as published) into records;
+:func:`module_graph` writes records as the EUCAIM module of the hyperontology.
+
+Examples
+--------
+>>> rec = {"c": "CLIN1", "l": "Thing", "sct": ["254637007"]}
+>>> g = module_graph([rec], [], [])
+>>> len(g) > 5
+True
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import OWL, RDF, RDFS, SKOS, XSD
+
+from hyperontology.errors import ReleaseImportError
+from hyperontology.ontology import expressions
+from hyperontology.prefixes import HO, PREFIXES
+
+EUCAIM = PREFIXES["EUCAIM"]
+SCHEME = URIRef(HO + "scheme/EUCAIM")
+#: record key -> the release's annotation property (in the EUCAIM namespace)
+ANNOTATION_KEYS: dict[str, str] = {
+    "sct": "SNOMEDCT", "ncit": "NCIT", "radlex": "RadLex", "icd10": "ICD10", "icdo3": "ICDO3",
+    "loinc": "LOINC", "ucum": "UCUM", "atc": "ATC", "umls": "UMLS_CUI", "naaccr": "NAACCR",
+    "dicom_tag": "DICOM_Tag", "dicom_name": "DICOM_Name", "fhir": "FHIR_ResourceType",
+    "mcode": "mCODE_Profile", "omop_id": "OMOP_Concept_ID", "omop_domain": "OMOP_Domain_ID",
+}
+OTHER_ELEMENTS = (
+    "CancerModifier", "synonym", "acronym", "Race", "HemOnc", "RxNorm", "CPT4", "ICD10PCS", "UK_Biobank",
+    "SemanticType", "OMOPGenomic", "OMOP_Extension", "NebraskaLexicon", "GENDER",
+)
+#: key order of the transcription
+KEY_ORDER = ("c", "p", "r", "eq", "l", "pl", "a", "x", *ANNOTATION_KEYS, "q", "other", "cm")
+RELEASE_MATCH = URIRef(HO + "releaseExactMatch")
+UNPARSED = URIRef(HO + "unparsedExpression")
+
+
+def iri(name: str) -> str:
+    """IRI of a release name (a code such as ``CLIN1000065``, or a full IRI)."""
+    return name if name.startswith(("http://", "https://")) else EUCAIM + name
+
+
+def name_of(node: Any) -> str:
+    """The release name of an IRI (fragment in the EUCAIM namespace, else the full IRI)."""
+    text = str(node)
+    return text[len(EUCAIM):] if text.startswith(EUCAIM) else text
+
+
+def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    """Read records (or property records) from a transcription file, naming the line on errors."""
+    with path.open(encoding="utf-8") as handle:
+        for lineno, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ReleaseImportError(f"line {lineno}: not JSON ({exc.msg})", path=str(path)) from exc
+
+
+def labels(record: dict[str, Any]) -> list[str]:
+    value = record.get("l", [])
+    return [value] if isinstance(value, str) else list(value)
+
+
+# ---------------------------------------------------------------------------------------- records -> RDF
+def module_graph(
+    records: Iterable[dict[str, Any]],
+    object_props: Iterable[dict[str, Any]],
+    datatype_props: Iterable[dict[str, Any]],
+) -> Graph:
+    """The EUCAIM module: every class with labels, parents, restrictions and the release's annotations."""
+    graph = Graph()
+    graph.add((SCHEME, RDF.type, SKOS.ConceptScheme))
+    graph.add((SCHEME, RDFS.label, Literal("EUCAIM Hyper-Ontology v2.0")))
+    for prop in object_props:
+        _add_property(graph, prop, OWL.ObjectProperty)
+    for prop in datatype_props:
+        _add_property(graph, prop, OWL.DatatypeProperty)
+    for name in (*ANNOTATION_KEYS.values(), *OTHER_ELEMENTS, "queryCriteria"):
+        graph.add((URIRef(EUCAIM + name), RDF.type, OWL.AnnotationProperty))
+    for ap in (RELEASE_MATCH, UNPARSED, SKOS.notation, SKOS.inScheme, SKOS.prefLabel, SKOS.altLabel,
+               SKOS.exactMatch, SKOS.closeMatch, SKOS.broadMatch, SKOS.narrowMatch, SKOS.definition):
+        graph.add((ap, RDF.type, OWL.AnnotationProperty))
+    for record in records:
+        _add_class(graph, record)
+    return graph
+
+
+def _add_property(graph: Graph, prop: dict[str, Any], kind: URIRef) -> None:
+    node = URIRef(iri(prop["c"]))
+    graph.add((node, RDF.type, kind))
+    if "l" in prop:
+        graph.add((node, RDFS.label, Literal(prop["l"])))
+    if "inv" in prop:
+        graph.add((node, OWL.inverseOf, URIRef(iri(prop["inv"]))))
+    for key, pred in (("dom", RDFS.domain), ("sub", RDFS.subPropertyOf)):
+        for value in prop.get(key, []):
+            graph.add((node, pred, URIRef(iri(value))))
+    for value in prop.get("rng", []):
+        graph.add((node, RDFS.range, _datatype(value) if kind == OWL.DatatypeProperty else URIRef(iri(value))))
+
+
+def _datatype(curie: str) -> URIRef:
+    prefix, _, local = curie.partition(":")
+    return URIRef((str(XSD) if prefix == "xsd" else str(RDFS)) + local)
+
+
+def _add_class(graph: Graph, record: dict[str, Any]) -> None:
+    node = URIRef(iri(record["c"]))
+    graph.add((node, RDF.type, OWL.Class))
+    graph.add((node, SKOS.notation, Literal(record["c"])))
+    graph.add((node, SKOS.inScheme, SCHEME))
+    for parent in record.get("p", []):
+        graph.add((node, RDFS.subClassOf, URIRef(iri(parent))))
+    for text in record.get("r", []):
+        _add_expression(graph, node, RDFS.subClassOf, text)
+    for text in record.get("eq", []):
+        _add_expression(graph, node, OWL.equivalentClass, text)
+    _add_labels(graph, node, record)
+    for key, element in ANNOTATION_KEYS.items():
+        for value in record.get(key, []):
+            graph.add((node, URIRef(EUCAIM + element), Literal(value)))
+    for item in record.get("other", []):
+        element, _, value = item.partition("=")
+        graph.add((node, URIRef(EUCAIM + element), Literal(value)))
+    if record.get("q"):
+        graph.add((node, URIRef(EUCAIM + "queryCriteria"), Literal(True)))
+    comments = record.get("cm", [])
+    for comment in [comments] if isinstance(comments, str) else comments:
+        graph.add((node, RDFS.comment, Literal(comment)))
+
+
+def _add_labels(graph: Graph, node: URIRef, record: dict[str, Any]) -> None:
+    names = labels(record)
+    for label in names:
+        graph.add((node, RDFS.label, Literal(label)))
+    for label in record.get("pl", names[:1]):
+        graph.add((node, SKOS.prefLabel, Literal(label)))
+    for label in record.get("a", []):
+        graph.add((node, SKOS.altLabel, Literal(label)))
+    for value in record.get("x", []):
+        graph.add((node, RELEASE_MATCH, Literal(value)))
+
+
+def _add_expression(graph: Graph, node: URIRef, pred: URIRef, text: str) -> None:
+    try:
+        expr = expressions.parse(text)
+    except expressions.ExpressionError:
+        graph.add((node, UNPARSED, Literal(text)))
+        return
+    graph.add((node, pred, expressions.to_rdf(expr, graph, iri)))
+
+
+# ---------------------------------------------------------------------------------------- OWL -> records
+def records_from_owl(path: Path) -> list[dict[str, Any]]:
+    """Read a release file (RDF/XML, Turtle or N-Triples) into transcription records, in file order."""
+    graph = Graph()
+    fmt = {".ttl": "turtle", ".nt": "nt"}.get(path.suffix.lower(), "xml")
+    try:
+        graph.parse(path, format=fmt)
+    except Exception as exc:  # rdflib raises many types for malformed input
+        raise ReleaseImportError(f"not a readable {fmt} release: {exc}", path=str(path)) from exc
+    classes = [c for c in graph.subjects(RDF.type, OWL.Class) if isinstance(c, URIRef)]
+    if not classes:
+        raise ReleaseImportError("no owl:Class in the file", path=str(path))
+    order = _file_order(path, classes)
+    return [_record(graph, c) for c in sorted(classes, key=lambda c: (order.get(str(c), 1 << 30), str(c)))]
+
+
+def _file_order(path: Path, classes: list[URIRef]) -> dict[str, int]:
+    """Position of each class IRI in the file text (rdflib does not keep document order)."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    return {str(c): pos for c in classes if (pos := text.find(f'"{c}"')) >= 0}
+
+
+def _texts(graph: Graph, node: URIRef, pred: URIRef) -> list[str]:
+    return sorted({str(o).strip() for o in graph.objects(node, pred) if isinstance(o, Literal)} - {""})
+
+
+def _record(graph: Graph, node: URIRef) -> dict[str, Any]:
+    rec: dict[str, Any] = {"c": name_of(node)}
+    rec["p"] = sorted(name_of(o) for o in graph.objects(node, RDFS.subClassOf) if isinstance(o, URIRef))
+    rec["r"] = sorted(_expr_text(graph, o) for o in graph.objects(node, RDFS.subClassOf)
+                      if not isinstance(o, URIRef))
+    rec["eq"] = sorted(_expr_text(graph, o) for o in graph.objects(node, OWL.equivalentClass))
+    names = [str(o) for o in graph.objects(node, RDFS.label)]
+    rec["l"] = names[0] if len(names) == 1 else sorted(names)
+    rec["pl"] = [p for p in _texts(graph, node, SKOS.prefLabel) if p not in {n.strip() for n in names}]
+    rec["a"] = _texts(graph, node, SKOS.altLabel)
+    rec["x"] = _texts(graph, node, SKOS.exactMatch)
+    for key, element in ANNOTATION_KEYS.items():
+        rec[key] = _texts(graph, node, URIRef(EUCAIM + element))
+    if any(str(o).strip().lower() == "true" for o in graph.objects(node, URIRef(EUCAIM + "queryCriteria"))):
+        rec["q"] = True
+    rec["other"] = sorted(f"{e}={v}" for e in OTHER_ELEMENTS for v in _texts(graph, node, URIRef(EUCAIM + e)))
+    comments = [str(o)[:200] for o in graph.objects(node, RDFS.comment)]
+    rec["cm"] = comments[0] if len(comments) == 1 else sorted(comments)
+    return {k: rec[k] for k in KEY_ORDER if k in rec and rec[k] not in ([], "", None)}
+
+
+def _expr_text(graph: Graph, node: Any) -> str:
+    if isinstance(node, URIRef):
+        return name_of(node)
+    text = expressions.from_rdf(node, graph, name_of)
+    head = graph.value(node, OWL.intersectionOf)
+    if head is not None and text.startswith("intersectionOf("):
+        return text  # the transcription writes both forms; keep the function form
+    return text
+
+
+def properties_from_owl(graph: Graph, kind: URIRef) -> list[dict[str, Any]]:
+    """Object or datatype properties of a release graph as property records (``c l inv dom rng sub``)."""
+    out = []
+    for node in sorted(graph.subjects(RDF.type, kind), key=str):
+        if not isinstance(node, URIRef):
+            continue
+        rec: dict[str, Any] = {"c": name_of(node)}
+        label = graph.value(node, RDFS.label)
+        if label is not None:
+            rec["l"] = str(label)
+        inverse = graph.value(node, OWL.inverseOf)
+        if isinstance(inverse, URIRef):
+            rec["inv"] = name_of(inverse)
+        for key, pred in (("dom", RDFS.domain), ("rng", RDFS.range), ("sub", RDFS.subPropertyOf)):
+            values = sorted(_short(o) for o in graph.objects(node, pred) if isinstance(o, URIRef))
+            if values:
+                rec[key] = values
+        out.append(rec)
+    return out
+
+
+def _short(node: URIRef) -> str:
+    text = str(node)
+    for prefix, ns in (("xsd", str(XSD)), ("rdfs", str(RDFS))):
+        if text.startswith(ns):
+            return f"{prefix}:{text[len(ns):]}"
+    return name_of(node)

@@ -1,0 +1,70 @@
+"""Build a release of the hyperontology into a directory, from the EUCAIM records and the source tables.
+
+Used by ``ontologies/build/build.py`` (the bundled release) and by ``hyperontology ontology import``
+(a user's newer EUCAIM release merged into a copy of the bundled one).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from rdflib import Graph
+from rdflib.namespace import OWL
+
+from hyperontology.errors import ReleaseImportError
+from hyperontology.ontology import eucaim, writer
+from hyperontology.ontology.build import BuildResult, assemble
+from hyperontology.ontology.eucaim import labels
+
+
+def build_release(
+    classes: Path | list[dict[str, Any]],
+    out: Path,
+    *,
+    object_props: Path | list[dict[str, Any]],
+    datatype_props: Path | list[dict[str, Any]],
+    sources_dir: Path,
+    release_note: str = "EUCAIM Hyper-Ontology v2.0 transcription",
+) -> BuildResult:
+    """Write every module of the hyperontology into ``out`` and return what was assembled."""
+    records = list(eucaim.read_jsonl(classes)) if isinstance(classes, Path) else classes
+    objs = list(eucaim.read_jsonl(object_props)) if isinstance(object_props, Path) else object_props
+    dts = list(eucaim.read_jsonl(datatype_props)) if isinstance(datatype_props, Path) else datatype_props
+    out.mkdir(parents=True, exist_ok=True)
+    graph = eucaim.module_graph(records, objs, dts)
+    writer.write_graph(graph, out / "eucaim.ttl", "eucaim", "EUCAIM Hyper-Ontology (hub module)",
+                       f"{release_note}; {writer.SCHEMES['EUCAIM']['source']}; CC BY 4.0")
+    result = assemble(records, sources_dir)
+    modules = ["eucaim", "mappings", *writer.write_terminologies(result, out)]
+    eucaim_labels = {f"EUCAIM:{r['c']}": (labels(r) or [""])[0].strip() for r in records}
+    writer.write_mappings(result.mappings, result.concepts, eucaim_labels, out)
+    if (out / "cdm.ttl").exists():
+        modules.append("cdm")
+    writer.write_root(modules, out)
+    writer.write_catalog(modules, out)
+    writer.write_manifest(out, modules, {"release": release_note, "eucaim_classes": len(records),
+                                         "build_warnings": result.warnings})
+    return result
+
+
+def import_release(owl_file: Path, out: Path, *, bundled: Path) -> BuildResult:
+    """Merge a newer EUCAIM release (OWL) into a copy of the bundled hyperontology at ``out``."""
+    if not owl_file.is_file():
+        raise ReleaseImportError("no such file", path=str(owl_file))
+    records = eucaim.records_from_owl(owl_file)
+    graph = Graph()
+    graph.parse(owl_file, format={".ttl": "turtle", ".nt": "nt"}.get(owl_file.suffix.lower(), "xml"))
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("cdm.ttl",):
+        if (bundled / name).exists():
+            shutil.copyfile(bundled / name, out / name)
+    version = graph.value(predicate=OWL.versionInfo)
+    return build_release(
+        records, out,
+        object_props=eucaim.properties_from_owl(graph, OWL.ObjectProperty),
+        datatype_props=eucaim.properties_from_owl(graph, OWL.DatatypeProperty),
+        sources_dir=bundled / "sources",
+        release_note=f"EUCAIM Hyper-Ontology release {version or '(no version)'} imported from {owl_file.name}",
+    )

@@ -1,0 +1,137 @@
+"""Write the hyperontology's modules (Turtle), its SSSOM mapping set, catalog and manifest.
+
+Output is deterministic (sorted), so a rebuild from the same sources changes no byte.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from rdflib import Graph, Literal
+
+from hyperontology.ontology.build import BuildResult
+from hyperontology.ontology.schemes import SCHEMES, VERSION, module_iri, scheme_iri
+from hyperontology.ontology.sources import Mapping, TermConcept
+from hyperontology.prefixes import HO, curie_to_iri
+
+ROOT_IRI = HO.rstrip("/")
+TTL_HEADER = """@prefix owl: <http://www.w3.org/2002/07/owl#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix ho: <https://w3id.org/hyperontology/> .
+"""
+SSSOM_HEADER = [
+    "subject_id", "subject_label", "predicate_id", "object_id", "object_label",
+    "mapping_justification", "mapping_provider", "comment",
+]
+
+
+def _lit(text: str) -> str:
+    return str(Literal(text).n3())
+
+
+def _ontology_header(name: str, title: str, comment: str) -> str:
+    iri = module_iri(name)
+    return (f"<{iri}> a owl:Ontology ;\n    owl:versionIRI <{iri}/{VERSION}> ;\n"
+            f"    owl:versionInfo {_lit(VERSION)} ;\n    dcterms:title {_lit(title)} ;\n"
+            f"    rdfs:comment {_lit(comment)} .\n\n")
+
+
+def concept_ttl(concept: TermConcept) -> str:
+    iri = curie_to_iri(concept.curie)
+    lines = [f"<{iri}> a owl:Class", f"rdfs:label {_lit(concept.label)}",
+             f"skos:prefLabel {_lit(concept.label)}", f"skos:notation {_lit(concept.code)}",
+             f"skos:inScheme <{scheme_iri(concept.scheme, concept.code)}>", f"ho:kind {_lit(concept.kind)}"]
+    lines += [f"skos:altLabel {_lit(s)}" for s in sorted(concept.synonyms)]
+    lines += [f"rdfs:subClassOf <{curie_to_iri(concept.scheme + ':' + p)}>" for p in sorted(concept.parents)]
+    lines += [f"dcterms:source {_lit(s)}" for s in sorted(concept.sources)]
+    return " ;\n    ".join(lines) + " .\n"
+
+
+def write_terminologies(result: BuildResult, out: Path) -> list[str]:
+    by_scheme: dict[str, list[TermConcept]] = defaultdict(list)
+    for concept in result.concepts.values():
+        by_scheme[concept.scheme].append(concept)
+    names = []
+    (out / "terminologies").mkdir(parents=True, exist_ok=True)
+    for scheme, concepts in sorted(by_scheme.items()):
+        meta = SCHEMES[scheme]
+        name = f"terminologies/{scheme.lower()}"
+        body = [TTL_HEADER, "\n", _ontology_header(name, meta["title"], meta["source"])]
+        body += [concept_ttl(c) + "\n" for c in sorted(concepts, key=lambda c: c.code)]
+        (out / f"{name}.ttl").write_text("".join(body), encoding="utf-8")
+        names.append(name)
+    return names
+
+
+def write_mappings(mappings: list[Mapping], concepts: dict[str, TermConcept], labels: dict[str, str],
+                   out: Path) -> None:
+    """The mapping set twice: SKOS triples (a module) and SSSOM TSV (for curators)."""
+    def label(curie: str) -> str:
+        return concepts[curie].label if curie in concepts else labels.get(curie, "")
+
+    body = [TTL_HEADER, "\n", _ontology_header("mappings", "hyperontology cross-terminology mappings",
+                                                 "SKOS mappings; the same set as SSSOM in mappings.sssom.tsv")]
+    rows = ["\t".join(SSSOM_HEADER)]
+    for m in mappings:
+        body.append(f"<{curie_to_iri(m.subject)}> {m.predicate} <{curie_to_iri(m.object)}> .\n")
+        rows.append("\t".join([m.subject, label(m.subject), m.predicate, m.object, label(m.object),
+                               m.justification, "hyperontology", m.comment]))
+    (out / "mappings.ttl").write_text("".join(body), encoding="utf-8")
+    meta = ["# mapping_set_id: https://w3id.org/hyperontology/mappings.sssom.tsv",
+            f"# mapping_set_version: {VERSION}", "# license: https://creativecommons.org/licenses/by/4.0/",
+            "# curie_map:"]
+    prefixes = sorted({c.split(":")[0] for m in mappings for c in (m.subject, m.object)})
+    meta += [f"#   {p}: {curie_to_iri(p + ':')}" for p in prefixes]
+    meta += ["#   skos: http://www.w3.org/2004/02/skos/core#", "#   semapv: https://w3id.org/semapv/vocab/"]
+    (out / "mappings.sssom.tsv").write_text("\n".join(meta + rows) + "\n", encoding="utf-8")
+
+
+def write_graph(graph: Graph, path: Path, name: str, title: str, comment: str) -> None:
+    text = graph.serialize(format="turtle")
+    header = _ontology_header(name, title, comment)
+    path.write_text(TTL_HEADER + "\n" + header + text, encoding="utf-8")
+
+
+def write_root(modules: Iterable[str], out: Path) -> None:
+    lines = [TTL_HEADER, "\n", f"<{ROOT_IRI}> a owl:Ontology ;\n",
+             f"    owl:versionIRI <{ROOT_IRI}/{VERSION}> ;\n", f"    owl:versionInfo {_lit(VERSION)} ;\n",
+             f"    dcterms:title {_lit('hyperontology: cancer imaging terminologies integrated')} ;\n",
+             f"    dcterms:license <https://creativecommons.org/licenses/by/4.0/> ;\n"]
+    lines += [f"    owl:imports <{module_iri(m)}> ;\n" for m in sorted(modules)]
+    lines.append(f"    rdfs:comment {_lit('Root of the hyperontology; modules are resolved by catalog-v001.xml')} .\n\n")
+    for scheme, meta in sorted(SCHEMES.items()):
+        lines.append(f"<{scheme_iri(scheme)}> a skos:ConceptScheme ;\n    rdfs:label {_lit(meta['title'])} ;\n"
+                     f"    skos:notation {_lit(scheme)} ;\n    dcterms:source {_lit(meta['source'])} ;\n"
+                     f"    dcterms:license {_lit(meta['licence'])} .\n\n")
+    for axis in ("topography", "morphology"):
+        lines.append(f"<{scheme_iri('ICDO3', 'C00' if axis == 'topography' else '8000/3')}> "
+                     f"a skos:ConceptScheme ;\n    rdfs:label {_lit('ICD-O-3 ' + axis)} ;\n"
+                     f"    skos:notation {_lit('ICDO3')} .\n\n")
+    (out / "hyperontology.ttl").write_text("".join(lines), encoding="utf-8")
+
+
+def write_catalog(modules: Iterable[str], out: Path) -> None:
+    uris = "".join(f'  <uri name="{module_iri(m)}" uri="{m}.ttl"/>\n' for m in sorted(modules))
+    text = ('<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'
+            '<catalog prefer="public" xmlns="urn:oasis:names:tc:entity:xmlns:xml:catalog">\n'
+            f"{uris}</catalog>\n")
+    (out / "catalog-v001.xml").write_text(text, encoding="utf-8")
+
+
+def write_manifest(out: Path, modules: list[str], extra: dict[str, Any]) -> None:
+    files = {}
+    for name in ["hyperontology", *sorted(modules)]:
+        data = (out / f"{name}.ttl").read_bytes()
+        files[f"{name}.ttl"] = {"iri": module_iri(name) if name != "hyperontology" else ROOT_IRI,
+                                "sha256": hashlib.sha256(data).hexdigest()}
+    manifest = {"name": "hyperontology", "version": VERSION, "modules": files,
+                "sources": {k: {"title": v["title"], "source": v["source"], "licence": v["licence"]}
+                            for k, v in sorted(SCHEMES.items())}, **extra}
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
