@@ -155,6 +155,9 @@ class Builder:
         if scheme == "ICDO3":
             kind = "topography" if codes.icdo3_axis(code) == "topography" else (kind or "histology")
         concept = TermConcept(scheme, code, names[0].strip(), kind=kind or "other", sources={"EUCAIM release"})
+        if scheme == "SCT":  # the release's synonyms of SNOMED CT-coded classes are SNOMED CT descriptions
+            concept.synonyms.update(a.strip() for a in [*names[1:], *record.get("a", [])] if a.strip())
+            concept.synonyms.discard(concept.label)
         self.concepts[curie] = concept
 
     def _derive_sct_parents(self, records: list[dict[str, Any]], by_code: dict[str, Any]) -> None:

@@ -108,6 +108,8 @@ def pydicom_concepts(schemes: set[str] | None = None) -> dict[str, TermConcept]:
                 if not codes.valid(prefix, code):
                     continue
                 concept = out.setdefault(f"{prefix}:{code}", TermConcept(prefix, code, meaning))
+                if meaning != concept.label:  # PS3.16 gives some codes several meanings (context groups)
+                    concept.synonyms.add(meaning)
                 concept.sources.add("pydicom PS3.16")
                 concept.kind = _pydicom_kind(prefix, cids, meaning)
     return out

@@ -1,0 +1,5 @@
+import sys
+
+from hyperontology.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,191 @@
+"""``hyperontology ontology check``: is the release well formed, consistent and honest about its sources?
+
+Errors (the check fails): a module that does not parse, a concept lacking label, notation or scheme,
+a malformed or duplicated code, a mapping whose target is not a concept, an is-a cycle, an OWL
+inconsistency or unsatisfiable class (HermiT), a DICOM code whose label disagrees with PS3.16.
+Warnings (reported, the check passes): defects of the EUCAIM release itself (a corrupted SNOMED CT id,
+LOINC group/part codes in its LOINC field, empty values, expressions the transcription could not
+express) and what the build dropped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import networkx as nx
+import pyoxigraph as ox
+
+from hyperontology.errors import OntologyLoadError
+from hyperontology.ontology import codes
+from hyperontology.ontology.build import STANDARD_KEYS, normalise
+from hyperontology.ontology.eucaim import ANNOTATION_KEYS, EUCAIM
+from hyperontology.ontology.reasoner import ReasonerResult, run_hermit
+from hyperontology.prefixes import iri_to_curie
+
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+DCM_SCHEME = "https://w3id.org/hyperontology/scheme/DCM"
+PREFIX = f"""PREFIX skos: <{SKOS}> PREFIX owl: <http://www.w3.org/2002/07/owl#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> PREFIX ho: <https://w3id.org/hyperontology/>
+PREFIX eucaim: <{EUCAIM}>
+"""
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: str  # "error" | "warning"
+    rule: str
+    subject: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.level}: [{self.rule}] {self.subject}: {self.message}"
+
+
+@dataclass
+class CheckReport:
+    findings: list[Finding] = field(default_factory=list)
+    reasoner: ReasonerResult | None = None
+    triples: int = 0
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.level == "error"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.level == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def add(self, level: str, rule: str, subject: str, message: str) -> None:
+        self.findings.append(Finding(level, rule, iri_to_curie(subject) or subject, message))
+
+    def summary(self) -> dict[str, int]:
+        return dict(Counter(f"{f.level}:{f.rule}" for f in self.findings))
+
+
+def load_store(files: list[Path]) -> ox.Store:
+    """Every module in one in-memory store; a parse error names the module."""
+    store = ox.Store()
+    for path in files:
+        fmt = ox.RdfFormat.TURTLE if path.suffix == ".ttl" else ox.RdfFormat.RDF_XML
+        try:
+            store.bulk_load(path=str(path), format=fmt)
+        except (SyntaxError, OSError, ValueError) as exc:
+            raise OntologyLoadError(f"syntax error: {exc}", path=str(path)) from exc
+    return store
+
+
+def _select(store: ox.Store, query: str) -> list[tuple[str, ...]]:
+    results = store.query(PREFIX + query)
+    return [tuple("" if v is None else v.value for v in row) for row in results]  # type: ignore[union-attr]
+
+
+def check_concepts(store: ox.Store, report: CheckReport) -> None:
+    for (iri,) in _select(store, "SELECT ?c { ?c skos:inScheme ?s FILTER NOT EXISTS { ?c skos:notation ?n } }"):
+        report.add("error", "notation", iri, "concept has no skos:notation")
+    for (iri,) in _select(store, "SELECT ?c { ?c skos:notation ?n ; a owl:Class "
+                                 "FILTER NOT EXISTS { ?c skos:inScheme ?s } }"):
+        report.add("error", "scheme", iri, "concept has no skos:inScheme")
+    for iri, scheme in _select(store, "SELECT ?c ?s { ?c skos:inScheme ?s FILTER NOT EXISTS "
+                                      "{ ?c skos:prefLabel|rdfs:label ?l FILTER(STRLEN(STR(?l)) > 0) } }"):
+        level = "warning" if iri.startswith(EUCAIM) else "error"
+        report.add(level, "label", iri, "concept has no label" + (" (so in the release)" if level == "warning" else ""))
+    rows = _select(store, "SELECT ?c ?n ?sn { ?c skos:notation ?n ; skos:inScheme ?s . ?s skos:notation ?sn }")
+    seen: dict[tuple[str, str], str] = {}
+    for iri, code, scheme in rows:
+        if scheme not in ("EUCAIM",) and not codes.valid(scheme, code):
+            report.add("error", "code", iri, f"{code!r} is not a well-formed {scheme} code")
+        other = seen.setdefault((scheme, code), iri)
+        if other != iri:
+            report.add("error", "duplicate", iri, f"{scheme} code {code} is also {other}")
+
+
+def check_mappings(store: ox.Store, report: CheckReport) -> None:
+    query = """SELECT ?s ?p ?o { VALUES ?p { skos:exactMatch skos:closeMatch skos:broadMatch skos:narrowMatch
+               skos:relatedMatch } ?s ?p ?o FILTER(isIRI(?o)) FILTER NOT EXISTS { ?o skos:inScheme ?x } }"""
+    for s, p, o in _select(store, query):
+        report.add("error", "dangling-mapping", s, f"{p.rsplit('#', 1)[-1]} target {o} is not a concept")
+    for (s,) in _select(store, "SELECT ?s { ?s skos:exactMatch ?o FILTER(isLiteral(?o)) }"):
+        report.add("warning", "literal-mapping", s, "skos:exactMatch to a literal (release shape), not a concept")
+
+
+def check_cycles(store: ox.Store, report: CheckReport) -> None:
+    graph = nx.DiGraph()
+    graph.add_edges_from(_select(store, "SELECT ?c ?p { ?c rdfs:subClassOf ?p FILTER(isIRI(?p) && ?c != ?p) }"))
+    for component in nx.strongly_connected_components(graph):
+        if len(component) > 1:
+            members = sorted(iri_to_curie(c) or c for c in component)
+            report.add("error", "is-a-cycle", members[0], f"is-a cycle through {', '.join(members[:8])}")
+
+
+def check_release(store: ox.Store, report: CheckReport) -> None:
+    """Defects of the EUCAIM release's own annotations, reported (not carried into the terminologies)."""
+    for key, scheme in STANDARD_KEYS.items():
+        prop = EUCAIM + ANNOTATION_KEYS[key]
+        for iri, value in _select(store, f"SELECT ?c ?v {{ ?c <{prop}> ?v }}"):
+            _release_value(report, iri, ANNOTATION_KEYS[key], scheme, value)
+    for (iri,) in _select(store, "SELECT ?c { ?c ho:unparsedExpression ?x }"):
+        report.add("warning", "release-expression", iri, "a class expression of the release was kept as text")
+
+
+def _release_value(report: CheckReport, iri: str, element: str, scheme: str, value: str) -> None:
+    code = normalise(scheme, value)
+    if not code:
+        report.add("warning", "release-empty", iri, f"empty {element} value in the release")
+    elif scheme == "LOINC" and code[:2] in ("LG", "LP"):
+        report.add("warning", "release-loinc-part", iri,
+                   f"{element} holds LOINC {'group' if code[:2] == 'LG' else 'part'} code {code}, not a LOINC term")
+    elif scheme == "ICDO3":
+        if not all(codes.valid("ICDO3", part) for part in code.split("-")):
+            report.add("warning", "release-code", iri, f"{element} value {value!r} is not an ICD-O-3 code")
+    elif not codes.valid(scheme, code):
+        why = "fails its Verhoeff check digit / format" if scheme == "SCT" else "is malformed"
+        report.add("warning", "release-code", iri, f"{element} value {value!r} {why}; not mapped")
+    elif code != value.strip():
+        report.add("warning", "release-normalised", iri, f"{element} value {value!r} read as {code}")
+
+
+def check_dicom_labels(store: ox.Store, report: CheckReport) -> None:
+    """Labels of DCM codes agree with pydicom's copy of PS3.16."""
+    from pydicom.sr._concepts_dict import concepts as ps316
+
+    meanings: dict[str, set[str]] = {}
+    for entries in ps316["DCM"].values():
+        for code, (meaning, _) in entries.items():
+            meanings.setdefault(code, set()).add(meaning)
+    query = f"SELECT ?n ?l {{ ?c skos:inScheme <{DCM_SCHEME}> ; skos:notation ?n ; skos:prefLabel ?l }}"
+    for code, label in _select(store, query):
+        if code in meanings and label not in meanings[code]:
+            report.add("error", "dicom-label", f"DCM:{code}", f"label {label!r} but PS3.16 says {meanings[code]}")
+
+
+def check_build_notes(directory: Path, report: CheckReport) -> None:
+    manifest = directory / "manifest.json"
+    if manifest.is_file():
+        for note in json.loads(manifest.read_text(encoding="utf-8")).get("build_warnings", []):
+            report.add("warning", "build", "manifest.json", note)
+
+
+def run_check(files: list[Path], *, reasoner: bool = True, timeout: float = 600.0) -> CheckReport:
+    """Run every check on a release's module files."""
+    report = CheckReport()
+    try:
+        store = load_store(files)
+    except OntologyLoadError as exc:
+        report.add("error", "syntax", exc.path or "", str(exc))
+        return report
+    report.triples = len(store)
+    for check in (check_concepts, check_mappings, check_cycles, check_release, check_dicom_labels):
+        check(store, report)
+    check_build_notes(files[0].parent, report)
+    if reasoner:
+        report.reasoner = run_hermit(store, timeout=timeout)
+        for problem in report.reasoner.problems:
+            report.add("error", "reasoner", problem.subject, problem.message)
+    return report
