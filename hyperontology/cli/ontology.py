@@ -43,6 +43,8 @@ def register(commands: Any) -> None:
     imp = sub.add_parser("import", help="merge a newer EUCAIM Hyper-Ontology release (OWL) into a new release dir")
     imp.add_argument("file", type=Path)
     imp.add_argument("--out", type=Path, required=True, help="directory to write the merged release to")
+    imp.add_argument("--drop-missing", action="store_true",
+                     help="drop bundled EUCAIM classes the file lacks (default: keep them)")
     imp.set_defaults(run=cmd_import)
 
 
@@ -132,7 +134,7 @@ def cmd_prefixes(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    result = import_release(args.file, args.out, bundled=ofiles.bundled_dir())
+    result = import_release(args.file, args.out, bundled=ofiles.bundled_dir(), drop_missing=args.drop_missing)
     for note in result.warnings:
         print("warning:", note, file=sys.stderr)
     onto = load_ontology(args.out, cache=False)

@@ -24,7 +24,14 @@ from typing import Any
 from hyperontology.errors import UnknownConceptError, UnknownPrefixError
 from hyperontology.ontology import files as ofiles
 from hyperontology.ontology.hierarchy import Hierarchy
-from hyperontology.ontology.index import Concept, OntologyIndex, cache_path, load_cached, read_index, store_cached
+from hyperontology.ontology.index import (
+    Concept,
+    OntologyIndex,
+    cache_path,
+    load_cached,
+    read_index,
+    store_cached,
+)
 from hyperontology.ontology.search import SearchHit, TermIndex
 from hyperontology.prefixes import PREFIXES, curie_to_iri
 

@@ -84,7 +84,7 @@ class Builder:
 
     def add_release(self, records: list[dict[str, Any]]) -> None:
         by_code = {r["c"]: r for r in records}
-        for record in records:
+        for record in sorted(records, key=lambda r: str(r["c"])):  # label of a shared code: the first class
             for curie, predicate in self._release_targets(record):
                 self.add_mapping(Mapping(f"EUCAIM:{record['c']}", predicate, curie,
                                          "semapv:ManualMappingCuration", RELEASE))

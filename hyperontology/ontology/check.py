@@ -92,7 +92,7 @@ def check_concepts(store: ox.Store, report: CheckReport) -> None:
     for (iri,) in _select(store, "SELECT ?c { ?c skos:notation ?n ; a owl:Class "
                                  "FILTER NOT EXISTS { ?c skos:inScheme ?s } }"):
         report.add("error", "scheme", iri, "concept has no skos:inScheme")
-    for iri, scheme in _select(store, "SELECT ?c ?s { ?c skos:inScheme ?s FILTER NOT EXISTS "
+    for iri, _scheme in _select(store, "SELECT ?c ?s { ?c skos:inScheme ?s FILTER NOT EXISTS "
                                       "{ ?c skos:prefLabel|rdfs:label ?l FILTER(STRLEN(STR(?l)) > 0) } }"):
         level = "warning" if iri.startswith(EUCAIM) else "error"
         report.add(level, "label", iri, "concept has no label" + (" (so in the release)" if level == "warning" else ""))
@@ -130,7 +130,7 @@ def check_release(store: ox.Store, report: CheckReport) -> None:
         prop = EUCAIM + ANNOTATION_KEYS[key]
         for iri, value in _select(store, f"SELECT ?c ?v {{ ?c <{prop}> ?v }}"):
             _release_value(report, iri, ANNOTATION_KEYS[key], scheme, value)
-    for (iri,) in _select(store, "SELECT ?c { ?c ho:unparsedExpression ?x }"):
+    for (iri,) in _select(store, "SELECT ?c { ?c ho:unparsedRestriction|ho:unparsedEquivalentClass ?x }"):
         report.add("warning", "release-expression", iri, "a class expression of the release was kept as text")
 
 
@@ -157,7 +157,7 @@ def check_dicom_labels(store: ox.Store, report: CheckReport) -> None:
 
     meanings: dict[str, set[str]] = {}
     for entries in ps316["DCM"].values():
-        for code, (meaning, _) in entries.items():
+        for code, (meaning, _) in entries.items():  # type: ignore[attr-defined]
             meanings.setdefault(code, set()).add(meaning)
     query = f"SELECT ?n ?l {{ ?c skos:inScheme <{DCM_SCHEME}> ; skos:notation ?n ; skos:prefLabel ?l }}"
     for code, label in _select(store, query):

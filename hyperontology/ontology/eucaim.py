@@ -45,7 +45,7 @@ OTHER_ELEMENTS = (
 #: key order of the transcription
 KEY_ORDER = ("c", "p", "r", "eq", "l", "pl", "a", "x", *ANNOTATION_KEYS, "q", "other", "cm")
 RELEASE_MATCH = URIRef(HO + "releaseExactMatch")
-UNPARSED = URIRef(HO + "unparsedExpression")
+UNPARSED = {"r": URIRef(HO + "unparsedRestriction"), "eq": URIRef(HO + "unparsedEquivalentClass")}
 
 
 def iri(name: str) -> str:
@@ -92,7 +92,7 @@ def module_graph(
         _add_property(graph, prop, OWL.DatatypeProperty)
     for name in (*ANNOTATION_KEYS.values(), *OTHER_ELEMENTS, "queryCriteria"):
         graph.add((URIRef(EUCAIM + name), RDF.type, OWL.AnnotationProperty))
-    for ap in (RELEASE_MATCH, UNPARSED, SKOS.notation, SKOS.inScheme, SKOS.prefLabel, SKOS.altLabel,
+    for ap in (RELEASE_MATCH, *UNPARSED.values(), SKOS.notation, SKOS.inScheme, SKOS.prefLabel, SKOS.altLabel,
                SKOS.exactMatch, SKOS.closeMatch, SKOS.broadMatch, SKOS.narrowMatch, SKOS.definition):
         graph.add((ap, RDF.type, OWL.AnnotationProperty))
     for record in records:
@@ -127,9 +127,9 @@ def _add_class(graph: Graph, record: dict[str, Any]) -> None:
     for parent in record.get("p", []):
         graph.add((node, RDFS.subClassOf, URIRef(iri(parent))))
     for text in record.get("r", []):
-        _add_expression(graph, node, RDFS.subClassOf, text)
+        _add_expression(graph, node, "r", text)
     for text in record.get("eq", []):
-        _add_expression(graph, node, OWL.equivalentClass, text)
+        _add_expression(graph, node, "eq", text)
     _add_labels(graph, node, record)
     for key, element in ANNOTATION_KEYS.items():
         for value in record.get(key, []):
@@ -156,13 +156,14 @@ def _add_labels(graph: Graph, node: URIRef, record: dict[str, Any]) -> None:
         graph.add((node, RELEASE_MATCH, Literal(value)))
 
 
-def _add_expression(graph: Graph, node: URIRef, pred: URIRef, text: str) -> None:
+def _add_expression(graph: Graph, node: URIRef, key: str, text: str) -> None:
+    """A restriction (``r``) or equivalent class (``eq``); text the notation cannot express is kept as text."""
     try:
         expr = expressions.parse(text)
     except expressions.ExpressionError:
-        graph.add((node, UNPARSED, Literal(text)))
+        graph.add((node, UNPARSED[key], Literal(text)))
         return
-    graph.add((node, pred, expressions.to_rdf(expr, graph, iri)))
+    graph.add((node, RDFS.subClassOf if key == "r" else OWL.equivalentClass, expressions.to_rdf(expr, graph, iri)))
 
 
 # ---------------------------------------------------------------------------------------- OWL -> records
@@ -187,23 +188,25 @@ def _file_order(path: Path, classes: list[URIRef]) -> dict[str, int]:
     return {str(c): pos for c in classes if (pos := text.find(f'"{c}"')) >= 0}
 
 
-def _texts(graph: Graph, node: URIRef, pred: URIRef) -> list[str]:
-    return sorted({str(o).strip() for o in graph.objects(node, pred) if isinstance(o, Literal)} - {""})
+def _texts(graph: Graph, node: URIRef, pred: URIRef, *, keep_empty: bool = False) -> list[str]:
+    values = {str(o).strip() for o in graph.objects(node, pred) if isinstance(o, Literal)}
+    return sorted(values if keep_empty else values - {""})
 
 
 def _record(graph: Graph, node: URIRef) -> dict[str, Any]:
     rec: dict[str, Any] = {"c": name_of(node)}
     rec["p"] = sorted(name_of(o) for o in graph.objects(node, RDFS.subClassOf) if isinstance(o, URIRef))
-    rec["r"] = sorted(_expr_text(graph, o) for o in graph.objects(node, RDFS.subClassOf)
-                      if not isinstance(o, URIRef))
-    rec["eq"] = sorted(_expr_text(graph, o) for o in graph.objects(node, OWL.equivalentClass))
+    rec["r"] = sorted([_expr_text(graph, o) for o in graph.objects(node, RDFS.subClassOf)
+                       if not isinstance(o, URIRef)] + _texts(graph, node, UNPARSED["r"]))
+    rec["eq"] = sorted([_expr_text(graph, o) for o in graph.objects(node, OWL.equivalentClass)]
+                       + _texts(graph, node, UNPARSED["eq"]))
     names = [str(o) for o in graph.objects(node, RDFS.label)]
     rec["l"] = names[0] if len(names) == 1 else sorted(names)
     rec["pl"] = [p for p in _texts(graph, node, SKOS.prefLabel) if p not in {n.strip() for n in names}]
     rec["a"] = _texts(graph, node, SKOS.altLabel)
-    rec["x"] = _texts(graph, node, SKOS.exactMatch)
+    rec["x"] = sorted(set(_texts(graph, node, SKOS.exactMatch) + _texts(graph, node, RELEASE_MATCH)))
     for key, element in ANNOTATION_KEYS.items():
-        rec[key] = _texts(graph, node, URIRef(EUCAIM + element))
+        rec[key] = _texts(graph, node, URIRef(EUCAIM + element), keep_empty=True)
     if any(str(o).strip().lower() == "true" for o in graph.objects(node, URIRef(EUCAIM + "queryCriteria"))):
         rec["q"] = True
     rec["other"] = sorted(f"{e}={v}" for e in OTHER_ELEMENTS for v in _texts(graph, node, URIRef(EUCAIM + e)))
@@ -212,14 +215,29 @@ def _record(graph: Graph, node: URIRef) -> dict[str, Any]:
     return {k: rec[k] for k in KEY_ORDER if k in rec and rec[k] not in ([], "", None)}
 
 
+def canonical(record: dict[str, Any]) -> dict[str, Any]:
+    """A record with lists sorted and class expressions parsed, for comparing records by meaning."""
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        if key in ("r", "eq"):
+            out[key] = sorted((repr(_canon_expr(expressions.parse(t))) for t in value), key=str)
+        elif isinstance(value, list):
+            out[key] = sorted(value)
+        else:
+            out[key] = value
+    return out
+
+
+def _canon_expr(expr: Any) -> Any:
+    if isinstance(expr, str):
+        return expr
+    if expr[0] in ("and", "or"):
+        return (expr[0], tuple(sorted((_canon_expr(e) for e in expr[1]), key=repr)))
+    return tuple(_canon_expr(e) if i == len(expr) - 1 else e for i, e in enumerate(expr))
+
+
 def _expr_text(graph: Graph, node: Any) -> str:
-    if isinstance(node, URIRef):
-        return name_of(node)
-    text = expressions.from_rdf(node, graph, name_of)
-    head = graph.value(node, OWL.intersectionOf)
-    if head is not None and text.startswith("intersectionOf("):
-        return text  # the transcription writes both forms; keep the function form
-    return text
+    return name_of(node) if isinstance(node, URIRef) else expressions.from_rdf(node, graph, name_of)
 
 
 def properties_from_owl(graph: Graph, kind: URIRef) -> list[dict[str, Any]]:

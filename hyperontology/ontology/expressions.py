@@ -110,7 +110,7 @@ def to_rdf(expr: Expr, graph: Graph, iri_of: Any) -> URIRef | BNode:
     node = BNode()
     if kind in ("and", "or"):
         graph.add((node, RDF.type, OWL.Class))
-        members = [to_rdf(e, graph, iri_of) for e in expr[1]]
+        members: list[Any] = [to_rdf(e, graph, iri_of) for e in expr[1]]
         head = BNode()
         Collection(graph, head, members)
         graph.add((node, OWL.intersectionOf if kind == "and" else OWL.unionOf, head))

@@ -36,7 +36,8 @@ class Hierarchy:
     def ancestors(self, iri: str) -> set[str]:
         """Merged nodes above ``iri`` (including its own), without the virtual root."""
         node = self.rep[iri]
-        return ({node} | nx.descendants(self.graph, node)) - {ROOT}
+        above: set[str] = {node} | set(nx.descendants(self.graph, node))
+        return above - {ROOT}
 
     def wu_palmer(self, a: str, b: str) -> float:
         """``2*N3 / (N1 + N2 + 2*N3)``: N1, N2 the steps up to a common ancestor, N3 its depth; best ancestor."""

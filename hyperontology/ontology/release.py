@@ -17,6 +17,7 @@ from hyperontology.errors import ReleaseImportError
 from hyperontology.ontology import eucaim, writer
 from hyperontology.ontology.build import BuildResult, assemble
 from hyperontology.ontology.eucaim import labels
+from hyperontology.ontology.schemes import SCHEMES
 
 
 def build_release(
@@ -35,7 +36,7 @@ def build_release(
     out.mkdir(parents=True, exist_ok=True)
     graph = eucaim.module_graph(records, objs, dts)
     writer.write_graph(graph, out / "eucaim.ttl", "eucaim", "EUCAIM Hyper-Ontology (hub module)",
-                       f"{release_note}; {writer.SCHEMES['EUCAIM']['source']}; CC BY 4.0")
+                       f"{release_note}; {SCHEMES['EUCAIM']['source']}; CC BY 4.0")
     result = assemble(records, sources_dir)
     modules = ["eucaim", "mappings", *writer.write_terminologies(result, out)]
     eucaim_labels = {f"EUCAIM:{r['c']}": (labels(r) or [""])[0].strip() for r in records}
@@ -49,22 +50,45 @@ def build_release(
     return result
 
 
-def import_release(owl_file: Path, out: Path, *, bundled: Path) -> BuildResult:
-    """Merge a newer EUCAIM release (OWL) into a copy of the bundled hyperontology at ``out``."""
+def import_release(owl_file: Path, out: Path, *, bundled: Path, drop_missing: bool = False) -> BuildResult:
+    """Merge a newer EUCAIM release (OWL) into a copy of the bundled hyperontology at ``out``.
+
+    Classes of the file replace the bundled ones with the same code; bundled classes the file lacks are
+    kept (codes already in data stay resolvable) unless ``drop_missing``. The result's warnings say how many.
+    """
     if not owl_file.is_file():
         raise ReleaseImportError("no such file", path=str(owl_file))
+    if out.resolve() == bundled.resolve():
+        raise ReleaseImportError("refusing to overwrite the bundled release; choose another --out", path=str(out))
     records = eucaim.records_from_owl(owl_file)
+    new_codes = {r["c"] for r in records}
+    kept = [] if drop_missing else [r for r in eucaim.records_from_owl(bundled / "eucaim.ttl")
+                                    if r["c"] not in new_codes]
     graph = Graph()
     graph.parse(owl_file, format={".ttl": "turtle", ".nt": "nt"}.get(owl_file.suffix.lower(), "xml"))
     out.mkdir(parents=True, exist_ok=True)
     for name in ("cdm.ttl",):
         if (bundled / name).exists():
             shutil.copyfile(bundled / name, out / name)
-    version = graph.value(predicate=OWL.versionInfo)
-    return build_release(
-        records, out,
-        object_props=eucaim.properties_from_owl(graph, OWL.ObjectProperty),
-        datatype_props=eucaim.properties_from_owl(graph, OWL.DatatypeProperty),
+    version = next(graph.objects(None, OWL.versionInfo), None)
+    old = Graph().parse(bundled / "eucaim.ttl", format="turtle")
+    result = build_release(
+        records + kept, out,
+        object_props=_merge_props(eucaim.properties_from_owl(graph, OWL.ObjectProperty),
+                                  eucaim.properties_from_owl(old, OWL.ObjectProperty)),
+        datatype_props=_merge_props(eucaim.properties_from_owl(graph, OWL.DatatypeProperty),
+                                    eucaim.properties_from_owl(old, OWL.DatatypeProperty)),
         sources_dir=bundled / "sources",
         release_note=f"EUCAIM Hyper-Ontology release {version or '(no version)'} imported from {owl_file.name}",
     )
+    result.warnings.insert(0, f"{len(records)} classes read from {owl_file.name}; "
+                              f"{len(kept)} classes of the bundled release not in it were kept")
+    return result
+
+
+def _merge_props(new: list[dict[str, Any]], old: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Properties of the new release merged over the bundled ones."""
+    by_name = {p["c"]: dict(p) for p in old}
+    for prop in new:  # a field the new release states wins; one it leaves out keeps the bundled value
+        by_name[prop["c"]] = {**by_name.get(prop["c"], {}), **prop}
+    return [by_name[name] for name in sorted(by_name)]

@@ -9,7 +9,6 @@ Examples
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -104,7 +103,7 @@ def pydicom_concepts(schemes: set[str] | None = None) -> dict[str, TermConcept]:
         if schemes is not None and prefix not in schemes:
             continue
         for entries in ps316.get(designator, {}).values():
-            for code, (meaning, cids) in entries.items():
+            for code, (meaning, cids) in entries.items():  # type: ignore[attr-defined]
                 if not codes.valid(prefix, code):
                     continue
                 concept = out.setdefault(f"{prefix}:{code}", TermConcept(prefix, code, meaning))

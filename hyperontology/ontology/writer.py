@@ -103,9 +103,10 @@ def write_root(modules: Iterable[str], out: Path) -> None:
     lines = [TTL_HEADER, "\n", f"<{ROOT_IRI}> a owl:Ontology ;\n",
              f"    owl:versionIRI <{ROOT_IRI}/{VERSION}> ;\n", f"    owl:versionInfo {_lit(VERSION)} ;\n",
              f"    dcterms:title {_lit('hyperontology: cancer imaging terminologies integrated')} ;\n",
-             f"    dcterms:license <https://creativecommons.org/licenses/by/4.0/> ;\n"]
+             "    dcterms:license <https://creativecommons.org/licenses/by/4.0/> ;\n"]
     lines += [f"    owl:imports <{module_iri(m)}> ;\n" for m in sorted(modules)]
-    lines.append(f"    rdfs:comment {_lit('Root of the hyperontology; modules are resolved by catalog-v001.xml')} .\n\n")
+    comment = _lit("Root of the hyperontology; modules are resolved by catalog-v001.xml")
+    lines.append(f"    rdfs:comment {comment} .\n\n")
     for scheme, meta in sorted(SCHEMES.items()):
         lines.append(f"<{scheme_iri(scheme)}> a skos:ConceptScheme ;\n    rdfs:label {_lit(meta['title'])} ;\n"
                      f"    skos:notation {_lit(scheme)} ;\n    dcterms:source {_lit(meta['source'])} ;\n"
