@@ -148,7 +148,7 @@ def _add_labels(graph: Graph, node: URIRef, record: dict[str, Any]) -> None:
     names = labels(record)
     for label in names:
         graph.add((node, RDFS.label, Literal(label)))
-    for label in record.get("pl", names[:1]):
+    for label in [*names[:1], *record.get("pl", [])]:  # the transcription lists only prefLabels != label
         graph.add((node, SKOS.prefLabel, Literal(label)))
     for label in record.get("a", []):
         graph.add((node, SKOS.altLabel, Literal(label)))
@@ -220,12 +220,19 @@ def canonical(record: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in record.items():
         if key in ("r", "eq"):
-            out[key] = sorted((repr(_canon_expr(expressions.parse(t))) for t in value), key=str)
+            out[key] = sorted(_canon_text(t) for t in value)
         elif isinstance(value, list):
             out[key] = sorted(value)
         else:
             out[key] = value
     return out
+
+
+def _canon_text(text: str) -> str:
+    try:
+        return repr(_canon_expr(expressions.parse(text)))
+    except expressions.ExpressionError:
+        return text
 
 
 def _canon_expr(expr: Any) -> Any:

@@ -19,7 +19,7 @@ import pyoxigraph as ox
 from hyperontology.errors import OntologyLoadError
 from hyperontology.prefixes import iri_to_curie
 
-INDEX_VERSION = "1"
+INDEX_VERSION = "2"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 OWL = "http://www.w3.org/2002/07/owl#"
@@ -64,7 +64,7 @@ class _Collector:
     def __init__(self) -> None:
         self.notation: dict[str, str] = {}
         self.scheme: dict[str, str] = {}
-        self.pref: dict[str, str] = {}
+        self.pref: dict[str, list[str]] = defaultdict(list)
         self.labels: dict[str, list[str]] = defaultdict(list)
         self.alt: dict[str, list[str]] = defaultdict(list)
         self.kind: dict[str, str] = {}
@@ -85,7 +85,7 @@ class _Collector:
             self.notation.setdefault(s, value)
             self.scheme_notation.setdefault(s, value)
         elif p == SKOS + "prefLabel":
-            self.pref.setdefault(s, value.strip())
+            self.pref[s].append(value.strip())
         elif p == RDFS + "label":
             self.labels[s].append(value.strip())
         elif p == SKOS + "altLabel":
@@ -116,9 +116,11 @@ class _Collector:
 
     def _concept(self, iri: str, code: str, scheme_iri: str) -> Concept:
         scheme = self.scheme_notation.get(scheme_iri) or scheme_iri.rsplit("/", 1)[-1]
-        names = self.labels.get(iri, [])
-        label = self.pref.get(iri) or (names[0] if names else code)
-        synonyms = tuple(dict.fromkeys(s for s in [*names, *self.alt.get(iri, [])] if s and s != label))
+        names = sorted(self.labels.get(iri, []))
+        prefs = sorted(self.pref.get(iri, []), key=lambda p: (p not in names, len(p), p))
+        label = prefs[0] if prefs else (names[0] if names else code)
+        others = [*prefs[1:], *names, *sorted(self.alt.get(iri, []))]
+        synonyms = tuple(dict.fromkeys(s for s in others if s and s != label))
         curie = iri_to_curie(iri) or iri
         return Concept(iri, curie, code, scheme, label, synonyms, self.kind.get(iri, "other"))
 

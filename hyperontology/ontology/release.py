@@ -56,10 +56,10 @@ def import_release(owl_file: Path, out: Path, *, bundled: Path, drop_missing: bo
     Classes of the file replace the bundled ones with the same code; bundled classes the file lacks are
     kept (codes already in data stay resolvable) unless ``drop_missing``. The result's warnings say how many.
     """
-    if not owl_file.is_file():
-        raise ReleaseImportError("no such file", path=str(owl_file))
     if out.resolve() == bundled.resolve():
         raise ReleaseImportError("refusing to overwrite the bundled release; choose another --out", path=str(out))
+    if not owl_file.is_file():
+        raise ReleaseImportError("no such file", path=str(owl_file))
     records = eucaim.records_from_owl(owl_file)
     new_codes = {r["c"] for r in records}
     kept = [] if drop_missing else [r for r in eucaim.records_from_owl(bundled / "eucaim.ttl")

@@ -4,8 +4,8 @@ Examples
 --------
 >>> normalise("  Mélanome   MALIN ")
 'melanome malin'
->>> trigrams("lung")
-{'$lu', 'lun', 'ung', 'ng$'}
+>>> sorted(trigrams("lung"))
+['$lu', 'lun', 'ng$', 'ung']
 """
 
 from __future__ import annotations
