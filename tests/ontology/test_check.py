@@ -29,6 +29,7 @@ def test_release_defects_are_reported_not_carried(report_without_reasoner) -> No
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(shutil.which("java") is None, reason="HermiT needs Java, which is not on PATH")
 def test_bundled_release_is_consistent_under_hermit() -> None:
     report = run_check(module_files(bundled_dir()), reasoner=True)
     assert report.reasoner is not None and report.reasoner.consistent
@@ -54,7 +55,8 @@ def broken_copy(tmp_path: Path) -> Path:
 """, encoding="utf-8")
     catalog = copy / "catalog-v001.xml"
     catalog.write_text(catalog.read_text().replace(
-        "</catalog>", '  <uri name="https://w3id.org/hyperontology/zz" uri="terminologies/zz-faults.ttl"/>\n</catalog>'))
+        "</catalog>",
+        '  <uri name="https://w3id.org/hyperontology/zz" uri="terminologies/zz-faults.ttl"/>\n</catalog>'))
     return copy
 
 
