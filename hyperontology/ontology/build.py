@@ -45,6 +45,9 @@ class BuildResult:
 def normalise(scheme: str, value: str) -> str:
     """Tidy a code as written in the release (spaces, ``RID`` prefix, ICD-10 block ends such as ``C63.9``)."""
     value = value.strip()
+    prefix = {"LOINC": "LOINC:", "SCT": "SNOMEDCT:", "NCIT": "NCIT:", "RADLEX": "RADLEX:"}.get(scheme)
+    if prefix and value.startswith(prefix):
+        value = value[len(prefix):]
     if scheme == "RADLEX" and value.isdigit():
         value = "RID" + value
     if scheme == "ICD10":

@@ -4,8 +4,8 @@ Examples
 --------
 >>> valid("SCT", "254637007"), valid("SCT", "254637008")
 (True, False)
->>> valid("LOINC", "2857-1"), valid("LOINC", "LP7138-3")
-(True, False)
+>>> valid("LOINC", "2857-1"), valid("LOINC", "LA9633-4"), valid("LOINC", "LP7138-3")
+(True, True, False)
 >>> valid("ICDO3", "8140/3"), valid("ICDO3", "C34.1"), valid("ICD10", "C34.1")
 (True, True, True)
 """
@@ -50,7 +50,7 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
     "SCT": re.compile(r"^\d{6,18}$"),
     "NCIT": re.compile(r"^C\d{1,7}$"),
     "RADLEX": re.compile(r"^RID\d{1,7}$"),
-    "LOINC": re.compile(r"^\d{1,7}-\d$"),
+    "LOINC": re.compile(r"^(LA)?\d{1,7}-\d$"),  # terms, and LA answer codes
     "ICD10": re.compile(r"^([A-Z]\d\d(\.\d{1,2})?|[A-Z]\d\d-[A-Z]\d\d|[IVX]+)$"),
     "ICDO3": re.compile(r"^(\d{4}/\d|C\d\d(\.\d)?)$"),
     "ATC": re.compile(r"^[A-Z](\d\d([A-Z]([A-Z](\d\d)?)?)?)?$"),
@@ -68,8 +68,8 @@ def valid(scheme: str, code: str) -> bool:
         return False
     if scheme == "SCT":
         return verhoeff_ok(code)
-    if scheme == "LOINC":
-        return loinc_ok(code)
+    if scheme == "LOINC":  # LA answer codes carry a check digit of another kind: pattern only
+        return code.startswith("LA") or loinc_ok(code)
     return True
 
 
