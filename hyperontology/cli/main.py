@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from hyperontology import __version__
-from hyperontology.cli import ontology
+from hyperontology.cli import data, ontology
 from hyperontology.errors import HyperontologyError
 
 
@@ -16,6 +16,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"hyperontology {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     ontology.register(commands)
+    data.register(commands)
     return parser
 
 

@@ -1,0 +1,193 @@
+"""``hyperontology ingest | validate | export | mapping check``: the data pipeline from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import rdflib
+
+from hyperontology.mapping.engine import Mapper
+from hyperontology.mapping.loader import MappingSet, default_mappings_dir
+from hyperontology.ontology.api import load_ontology
+from hyperontology.pipeline import IngestOptions, discover, group_series, ingest, read_all
+from hyperontology.pseudonymize.keys import PseudonymKey, load_key, new_key_file
+from hyperontology.sources.base import Record
+from hyperontology.store.oxigraph import FORMATS, GRAPHS, NodeStore
+from hyperontology.validation.shacl import validate_store_export
+
+DEFAULT_STORE = Path("hyperontology-store")
+
+
+def register(commands: Any) -> None:
+    ing = commands.add_parser("ingest", help="map DICOM, FHIR and CSV inputs to the CDM and load them into the store")
+    ing.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    _store_args(ing)
+    _mapping_args(ing)
+    ing.add_argument("--report", type=Path, help="write the JSON report accounting for every input")
+    ing.add_argument("--jobs", type=int, default=1, help="reader processes (default 1)")
+    ing.add_argument("--key-file", type=Path, help="pseudonymization key (else $HYPERONTOLOGY_KEY)")
+    ing.add_argument("--new-key", type=Path, metavar="FILE", help="create a new key in FILE and use it")
+    ing.add_argument("--no-validate", action="store_true", help="skip SHACL validation (not recommended)")
+    ing.add_argument("--quiet", action="store_true", help="no progress bar")
+    ing.set_defaults(run=cmd_ingest)
+    val = commands.add_parser("validate", help="validate the store's CDM data against the SHACL shapes")
+    _store_args(val)
+    val.add_argument("--report", type=Path, help="write the violations as JSON")
+    val.set_defaults(run=cmd_validate)
+    exp = commands.add_parser("export", help="serialise graphs of the store")
+    _store_args(exp)
+    exp.add_argument("--format", choices=sorted(FORMATS), default="nq")
+    exp.add_argument("--graph", choices=[*GRAPHS, "all"], action="append",
+                     help="graphs to export (repeatable; default: data)")
+    exp.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
+    exp.set_defaults(run=cmd_export)
+    quick = commands.add_parser("quickstart", help="ingest the sample data (pydicom's test files and the shipped "
+                                "clinical samples) into an embedded store and query it")
+    _store_args(quick)
+    quick.set_defaults(run=cmd_quickstart)
+    mapping = commands.add_parser("mapping", help="check mapping files and what they leave unmapped")
+    sub = mapping.add_subparsers(dest="action", required=True, metavar="ACTION")
+    chk = sub.add_parser("check", help="validate mapping files; with PATHs, list unmapped values with counts")
+    chk.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    _mapping_args(chk)
+    chk.add_argument("--json", action="store_true")
+    chk.set_defaults(run=cmd_mapping_check)
+
+
+def _store_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", type=Path, default=DEFAULT_STORE, help=f"store directory (default ./{DEFAULT_STORE})")
+
+
+def _mapping_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--mappings", type=Path, help="mapping directory (default: the shipped mappings)")
+    parser.add_argument("--valuemaps", type=Path, help="value-map directory (default: MAPPINGS/valuemaps)")
+
+
+def _mappings(args: argparse.Namespace) -> MappingSet:
+    return MappingSet.load(args.mappings or default_mappings_dir(), valuemaps_dir=args.valuemaps)
+
+
+def _key(args: argparse.Namespace) -> PseudonymKey:
+    if args.new_key:
+        key = new_key_file(args.new_key)
+        print(f"new pseudonymization key written to {args.new_key} (id {key.key_id}); keep it secret and keep it",
+              file=sys.stderr)
+        return key
+    return load_key(args.key_file)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    key = _key(args)
+    options = IngestOptions(key=key, mappings=_mappings(args), store_path=args.store, jobs=max(1, args.jobs),
+                            validate=not args.no_validate, progress=not args.quiet and sys.stderr.isatty())
+    report = ingest(list(args.paths), options, ontology=load_ontology())
+    if args.report:
+        args.report.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    t = report["totals"]
+    print(f"{t['files']} files, {t['records']} records: {t['loaded']} loaded, {t['quarantined']} quarantined, "
+          f"{t['not_mapped']} not mapped, {t['rejected']} rejected; {t['triples_added']} triples added to {args.store}")
+    print("instances: " + ", ".join(f"{k} {v}" for k, v in t["instances"].items()))
+    unmapped = sum(sum(v.values()) for v in report["unmapped_values"].values())
+    if unmapped:
+        print(f"{unmapped} values not in a value map (see the report, or `hyperontology mapping check PATH`)")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    with NodeStore(args.store) as store:
+        data = store.export(None, "nt", graphs=["data"]) or b""
+    graph = rdflib.Graph().parse(data=data.decode("utf-8"), format="nt") if data else rdflib.Graph()
+    violations = validate_store_export(graph, load_ontology())
+    if args.report:
+        args.report.write_text(json.dumps([v.as_dict() for v in violations], indent=2) + "\n", encoding="utf-8")
+    for v in violations[:50]:
+        print(f"{v.severity}: {v.focus} {v.path}: {v.message}")
+    errors = [v for v in violations if v.severity == "Violation"]
+    print(f"{len(graph)} triples; {len(errors)} violations, {len(violations) - len(errors)} warnings: "
+          f"{'conforms' if not errors else 'does not conform'}")
+    return 0 if not errors else 1
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    graphs = list(GRAPHS) if args.graph and "all" in args.graph else (args.graph or ["data"])
+    with NodeStore(args.store) as store:
+        data = store.export(args.output, args.format, graphs=graphs)
+    if data is not None:
+        sys.stdout.buffer.write(data)
+    return 0
+
+
+def cmd_mapping_check(args: argparse.Namespace) -> int:
+    mappings = _mappings(args)
+    print(f"{len(mappings.specs)} mapping files valid: " + ", ".join(f"{s.name}@{s.version}" for s in mappings.specs))
+    if not args.paths:
+        return 0
+    records: list[Record] = [i for _, _, items in read_all(list(discover(args.paths)), 1, False)
+                             for i in items if isinstance(i, Record)]
+    grouped, _ = group_series(records)
+    mapper = Mapper(mappings.specs, key=PseudonymKey(bytes(32)), valuemaps=mappings.valuemaps,
+                    ontology=load_ontology())
+    outcome = mapper.apply(grouped)
+    unmatched = Counter(f"{r.source}:{r.entity}" for r in outcome.unmatched_records)
+    data = {"unmapped_values": {f"{vm}\t{value}": n for (vm, value), n in outcome.unmapped.most_common()},
+            "unknown_codes": dict(outcome.unknown_codes.most_common()), "records_not_mapped": dict(unmatched)}
+    if args.json:
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return 0
+    print("value map\tvalue\tcount (not in the value map: extend it)")
+    for key, n in data["unmapped_values"].items():
+        print(f"{key}\t{n}")
+    print("codes not in the hyperontology: " + (", ".join(f"{c} ({n})" for c, n in data["unknown_codes"].items()) or "none"))
+    print("records no mapping selects: " + (", ".join(f"{k} ({n})" for k, n in unmatched.items()) or "none"))
+    return 0
+
+
+def sample_inputs() -> list[Path]:
+    """pydicom's bundled test files (local ones only) and the clinical samples shipped with the package."""
+    import pydicom
+
+    from hyperontology.mapping.loader import default_mappings_dir
+
+    samples = default_mappings_dir().parent / "samples"
+    return [Path(pydicom.__file__).parent / "data" / "test_files", samples]
+
+
+QUICK_QUERY = """PREFIX cdm: <https://w3id.org/hyperontology/cdm#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?modality (COUNT(DISTINCT ?series) AS ?n) WHERE {
+  GRAPH <https://w3id.org/hyperontology/graph/data> { ?series a cdm:ImagingSeries ; cdm:modality ?m }
+  OPTIONAL { GRAPH <https://w3id.org/hyperontology/graph/ontology> { ?m skos:prefLabel ?modality } }
+} GROUP BY ?modality ORDER BY DESC(?n)"""
+
+
+def cmd_quickstart(args: argparse.Namespace) -> int:
+    """Ingest the samples with a demo key kept next to the store, then show what the store holds."""
+    import os
+
+    key_path = args.store.with_name(args.store.name + ".key")
+    if os.environ.get("HYPERONTOLOGY_KEY"):
+        key = load_key(None)
+    elif key_path.exists():
+        key = load_key(key_path)
+    else:
+        key = new_key_file(key_path)
+        print(f"demo pseudonymization key written to {key_path}", file=sys.stderr)
+    options = IngestOptions(key=key, mappings=MappingSet.load(default_mappings_dir()), store_path=args.store)
+    report = ingest(sample_inputs(), options, ontology=load_ontology())
+    report_path = args.store.with_name(args.store.name + "-report.json")
+    report_path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    t = report["totals"]
+    print(f"ingested {t['files']} files ({t['records']} records): {t['loaded']} loaded, {t['quarantined']} "
+          f"quarantined, {t['not_mapped']} not mapped, {t['rejected']} rejected; report: {report_path}")
+    print("instances: " + ", ".join(f"{k} {v}" for k, v in t["instances"].items()))
+    with NodeStore(args.store) as store:
+        print("series by modality:")
+        for row in store.query(QUICK_QUERY):
+            label = row["modality"].value if row["modality"] is not None else "(unlabelled)"
+            print(f"  {row['n'].value:>4}  {label}")
+    return 0

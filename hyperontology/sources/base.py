@@ -1,0 +1,64 @@
+"""What every source of records shares: records, rejections, provenance, and the Source protocol.
+
+A source reads one input file and yields, for every unit it holds (a DICOM instance, a FHIR resource, a CSV
+row), either a :class:`Record` or a :class:`Rejection` saying why that unit cannot be used. A file that
+cannot be read at all yields one Rejection naming the file. Sources never raise on bad input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """Where a record comes from: the input file and a locator inside it (``row 12``, ``entry 3``, a tag)."""
+
+    path: str
+    locator: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.path}{' ' + self.locator if self.locator else ''}"
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One unit of source data.
+
+    ``source`` is ``dicom``, ``fhir`` or ``csv``. ``entity`` is what the unit is: ``instance`` for a DICOM
+    file, the resourceType for FHIR (``Patient``, ``Condition``...), the table name (file stem) for CSV.
+    ``fields``: DICOM keyword -> plain Python value (str, int, float, list; dates as ISO ``YYYY-MM-DD``);
+    the resource as JSON for FHIR; column -> text for CSV.
+    """
+
+    source: str
+    entity: str
+    fields: Mapping[str, Any]
+    provenance: Provenance
+    notes: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A unit (or a whole file) that cannot be used, with the reason."""
+
+    provenance: Provenance
+    reason: str
+
+
+@runtime_checkable
+class Source(Protocol):
+    """A reader of one kind of input file."""
+
+    name: str
+
+    def accepts(self, path: Path) -> bool:
+        """Whether this source reads ``path`` (by extension or by sniffing its first bytes)."""
+        ...
+
+    def read(self, path: Path) -> Iterator[Record | Rejection]:
+        """Every record or rejection of the file; never raises for bad content."""
+        ...
