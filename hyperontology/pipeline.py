@@ -21,7 +21,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from hyperontology.mapping.engine import DATA, EntityResult, Mapper, MappingOutcome
+from hyperontology.mapping.engine import DATA, RDF_TYPE, EntityResult, Mapper, MappingOutcome
 from hyperontology.mapping.loader import MappingSet
 from hyperontology.ontology.api import Hyperontology
 from hyperontology.ontology.files import bundled_dir, module_files
@@ -135,6 +135,7 @@ class Ingest:
         self.accounts: dict[str, FileAccount] = {}
         self.started = datetime.now(UTC)
         self._bad: set[str] = set()
+        self._bad_values: set[tuple[str, str, str]] = set()
 
     def run(self, paths: list[Path]) -> dict[str, Any]:
         clock = time.perf_counter()
@@ -144,10 +145,11 @@ class Ingest:
         mapper = Mapper(self.options.mappings.specs, key=self.options.key, valuemaps=self.options.mappings.valuemaps,
                         ontology=self.ontology)
         outcome = mapper.apply(grouped)
-        violations = self._validate(outcome) if self.options.validate else []
-        bad = self._quarantine(outcome, violations)
-        quads = self._quads(outcome, bad, members, violations)
-        added = self._store(quads)
+        with NodeStore(self.options.store_path) as store:
+            violations = self._validate(outcome, store) if self.options.validate else []
+            bad = self._quarantine(outcome, violations)
+            quads = self._quads(outcome, bad, members, violations)
+            added = self._store(store, quads)
         self._account(outcome, bad, members)
         return self._report(outcome, violations, added, time.perf_counter() - clock, len(files))
 
@@ -163,14 +165,33 @@ class Ingest:
                     records.append(item)
         return records
 
-    def _validate(self, outcome: MappingOutcome) -> list[Violation]:
+    def _validate(self, outcome: MappingOutcome, store: NodeStore) -> list[Violation]:
+        """SHACL on this batch, with the types of instances it links to that earlier runs loaded."""
         quads = [q for e in outcome.entities if not e.problems for q in e.quads]
-        return validate_quads(quads, self.ontology)
+        typed = {q.subject for q in quads if q.predicate == RDF_TYPE}
+        linked = {q.object for q in quads if isinstance(q.object, ox.NamedNode)
+                  and q.object.value.startswith(DATA) and q.object not in typed}
+        for node in linked:
+            quads += list(store.store.quads_for_pattern(node, RDF_TYPE, None, GRAPHS["data"]))
+        # results about concepts themselves (nested value-set shapes) are explained by the instance's own result
+        return [v for v in validate_quads(quads, self.ontology) if v.focus.startswith(DATA)]
 
     def _quarantine(self, outcome: MappingOutcome, violations: list[Violation]) -> set[str]:
-        focus = {v.focus for v in violations if v.severity == "Violation"}
-        self._bad = {e.iri or f"{id(e)}" for e in outcome.entities if e.problems or e.iri in focus}
+        """Instances that cannot load: a required value missing, or a violation of the instance as a whole."""
+        whole = {v.focus for v in violations if v.severity == "Violation" and v.whole_instance}
+        self._bad = {e.iri or f"{id(e)}" for e in outcome.entities if e.problems or e.iri in whole}
+        self._bad_values = {(v.focus, v.path, v.value) for v in violations
+                            if v.severity == "Violation" and not v.whole_instance and v.focus not in self._bad}
         return self._bad
+
+    def _held_back(self, quad: ox.Quad, bad: set[str]) -> bool:
+        """A triple of a loadable instance that a violation names (a value, or every value of a path), or a link to a
+        quarantined instance."""
+        subject, path = quad.subject.value, quad.predicate.value  # type: ignore[union-attr]
+        value = getattr(quad.object, "value", "")
+        if isinstance(quad.object, ox.NamedNode) and value in bad:
+            return True
+        return (subject, path, value) in self._bad_values or (subject, path, "") in self._bad_values
 
     def _quads(self, outcome: MappingOutcome, bad: set[str], members: dict[int, list[Record]],
                violations: list[Violation]) -> list[ox.Quad]:
@@ -178,18 +199,20 @@ class Ingest:
         by_focus: dict[str, list[Violation]] = defaultdict(list)
         for v in violations:
             by_focus[v.focus].append(v)
+        max_paths = {(v.focus, v.path) for v in violations if v.component == "MaxCountConstraintComponent"}
+        self._bad_values |= {(f, p, "") for f, p in max_paths}
         for entity in outcome.entities:
             if not entity.iri:
                 continue
             quarantined = entity.iri in bad
-            graph = GRAPHS["quarantine"] if quarantined else GRAPHS["data"]
-            out += [ox.Quad(q.subject, q.predicate, q.object, graph) for q in entity.quads]
+            for q in entity.quads:
+                held = quarantined or self._held_back(q, bad)
+                out.append(ox.Quad(q.subject, q.predicate, q.object, GRAPHS["quarantine" if held else "data"]))
             sources = members.get(id(entity.record), [entity.record])
             out += self._provenance(entity, sources)
-            if quarantined:
-                reasons = entity.problems + [v.message for v in by_focus.get(entity.iri, [])]
-                out += [ox.Quad(ox.NamedNode(entity.iri), ox.NamedNode(HO_NS + "quarantineReason"),
-                                ox.Literal(r), GRAPHS["quarantine"]) for r in reasons]
+            reasons = entity.problems + [v.message for v in by_focus.get(entity.iri, []) if v.severity == "Violation"]
+            out += [ox.Quad(ox.NamedNode(entity.iri), ox.NamedNode(HO_NS + "quarantineReason"),
+                            ox.Literal(r), GRAPHS["quarantine"]) for r in reasons]
         return out
 
     def _provenance(self, entity: EntityResult, sources: list[Record]) -> list[ox.Quad]:
@@ -206,7 +229,7 @@ class Ingest:
                 out.append(ox.Quad(node, ox.NamedNode(HO_NS + "locator"), ox.Literal(record.provenance.locator), g))
         return out
 
-    def _store(self, quads: list[ox.Quad]) -> int:
+    def _store(self, store: NodeStore, quads: list[ox.Quad]) -> int:
         run = ox.NamedNode(self.run_iri)
         g = GRAPHS["provenance"]
         now = ox.Literal(datetime.now(UTC).isoformat(), datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#dateTime"))
@@ -214,11 +237,10 @@ class Ingest:
                           ox.NamedNode(PROV + "Activity"), g), ox.Quad(run, ox.NamedNode(PROV + "endedAtTime"), now, g)]
         quads += [ox.Quad(run, ox.NamedNode(HO_NS + "mappingFile"), ox.Literal(f"{s.name}@{s.version}"), g)
                   for s in self.options.mappings.specs]
-        with NodeStore(self.options.store_path) as store:
-            store.ensure_ontology(module_files(bundled_dir()), VERSION)
-            before = store.count("data")
-            store.load(quads)
-            return store.count("data") - before
+        store.ensure_ontology(module_files(bundled_dir()), VERSION)
+        before = store.count("data")
+        store.load(quads)
+        return store.count("data") - before
 
     def _account(self, outcome: MappingOutcome, bad: set[str], members: dict[int, list[Record]]) -> None:
         status: dict[int, str] = {}
@@ -267,6 +289,8 @@ class Ingest:
             "unknown_codes": dict(outcome.unknown_codes.most_common()),
             "violations": {"by_shape": dict(Counter(v.shape for v in violations).most_common()),
                            "items": [v.as_dict() for v in violations[:500]]},
+            "quarantined_values": [{"instance": f, "property": p, "value": v or "(every value)"}
+                                   for f, p, v in sorted(self._bad_values)][:500],
             "quarantined": [{"instance": e.iri, "rule": e.rule, "source": str(e.record.provenance),
                              "reasons": e.problems + [v.message for v in violations if v.focus == e.iri]}
                             for e in outcome.entities if (e.iri or f"{id(e)}") in self._bad][:500],

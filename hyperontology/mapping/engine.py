@@ -165,6 +165,10 @@ class Mapper:
             return self._concept(curie, rule, result, outcome)
         if rule.link:
             return ox.NamedNode(self.mint(rule.link, item))
+        if rule.pseudonym:
+            return ox.Literal(self.key.pseudonym(rule.pseudonym, str(item)))
+        if rule.pseudonym_uid:
+            return ox.Literal(self.key.uid(rule.pseudonym_uid, str(item)))
         if rule.datatype == "iri":
             return self._concept(str(item), rule, result, outcome)
         if rule.unit_to:

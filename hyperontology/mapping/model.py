@@ -52,6 +52,8 @@ class FieldRule:
     unit_from_field: str | None = None
     unit_to: str | None = None
     link: str | None = None
+    pseudonym: str | None = None
+    pseudonym_uid: str | None = None
     default: Any = None
     required: bool = False
     when: When | None = None
@@ -164,7 +166,8 @@ def _field(data: dict[str, Any], line: int) -> FieldRule:
         property=data["property"], value=_alternatives(data.get("value")), constant=data.get("constant"),
         transforms=_names(data.get("transform")), datatype=data.get("datatype"), valuemap=data.get("valuemap"),
         unit_from=unit.get("from"), unit_from_field=unit.get("from_field"), unit_to=unit.get("to"),
-        link=data.get("link"), default=data.get("default"), required=bool(data.get("required", False)),
+        link=data.get("link"), pseudonym=data.get("pseudonym"), pseudonym_uid=data.get("pseudonym_uid"),
+        default=data.get("default"), required=bool(data.get("required", False)),
         when=_when(data.get("when")), line=line,
     )
 

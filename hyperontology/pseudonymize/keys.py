@@ -61,6 +61,12 @@ class PseudonymKey:
         return hmac.new(self.secret, message, hashlib.sha256).hexdigest()[:32]
 
 
+    def uid(self, domain: str, value: str) -> str:
+        """A replacement DICOM UID (``2.25.`` and a 128-bit integer, PS3.5 B.2) for ``value`` in ``domain``."""
+        digest = hmac.new(self.secret, f"uid\x1f{domain}\x1f{value.strip()}".encode(), hashlib.sha256).digest()
+        return f"2.25.{int.from_bytes(digest[:16], 'big')}"
+
+
 def _decode(text: str, where: str) -> bytes:
     text = text.strip()
     for decode in (bytes.fromhex, base64.b64decode):

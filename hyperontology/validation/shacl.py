@@ -23,6 +23,7 @@ from hyperontology.ontology.schemes import scheme_iri
 from hyperontology.prefixes import HO, curie_to_iri
 
 KIND = rdflib.URIRef(HO + "kind")
+DATA_NS = HO + "data/"
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,12 @@ class Violation:
     message: str
     severity: str  # Violation | Warning | Info
     shape: str
+    component: str = ""  # the SHACL constraint component (MinCount, MaxCount, Datatype, Class, In, Or...)
+
+    @property
+    def whole_instance(self) -> bool:
+        """Whether the instance itself is unusable (a missing value, a node-level failure), not just one value."""
+        return not self.path or self.component in ("MinCountConstraintComponent", "NodeConstraintComponent")
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -87,8 +94,9 @@ def validate_graph(graph: rdflib.Graph, shapes: rdflib.Graph) -> list[Violation]
             found = report.value(_r, pred)
             return "" if found is None else str(found)
         severity = value(SH.resultSeverity).rsplit("#", 1)[-1]
+        component = value(SH.sourceConstraintComponent).rsplit("#", 1)[-1]
         out.append(Violation(value(SH.focusNode), value(SH.resultPath), value(SH.value), value(SH.resultMessage),
-                             severity, value(SH.sourceShape)))
+                             severity, value(SH.sourceShape), component))
     return sorted(out, key=lambda v: (v.focus, v.path, v.message))
 
 
@@ -103,9 +111,14 @@ def validate_quads(quads: list[ox.Quad], ontology: Hyperontology, *, shapes: Pat
 
 
 def validate_store_export(data: rdflib.Graph, ontology: Hyperontology) -> list[Violation]:
-    """Validate an exported data graph (``hyperontology validate``)."""
+    """Validate an exported data graph (``hyperontology validate``): results about data instances.
+
+    Results whose focus is a concept (reported by nested value-set shapes) are left out: the instance's own
+    result says the same thing in the terms of its property.
+    """
     support(data, ontology)
-    return validate_graph(data, rdflib.Graph().parse(shapes_path(), format="turtle"))
+    results = validate_graph(data, rdflib.Graph().parse(shapes_path(), format="turtle"))
+    return [v for v in results if v.focus.startswith(DATA_NS)]
 
 
 __all__ = ["Violation", "curie_to_iri", "validate_graph", "validate_quads"]
