@@ -114,7 +114,7 @@ def group_series(records: list[Record]) -> tuple[list[Record], dict[int, list[Re
         else:
             others.append(record)
     members: dict[int, list[Record]] = {}
-    for uid, instances in series.items():
+    for _uid, instances in series.items():
         first = instances[0]
         fields = {**first.fields, "NumberOfInstances": len(instances)}
         fields["NumberOfFrames"] = sum(int(r.fields.get("NumberOfFrames", 1) or 1) for r in instances)

@@ -60,7 +60,8 @@ def register(commands: Any) -> None:
 
 
 def _store_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--store", type=Path, default=DEFAULT_STORE, help=f"store directory (default ./{DEFAULT_STORE})")
+    parser.add_argument("--store", type=Path, default=DEFAULT_STORE,
+                        help=f"store directory (default ./{DEFAULT_STORE})")
 
 
 def _mapping_args(parser: argparse.ArgumentParser) -> None:
@@ -142,7 +143,8 @@ def cmd_mapping_check(args: argparse.Namespace) -> int:
     print("value map\tvalue\tcount (not in the value map: extend it)")
     for key, n in data["unmapped_values"].items():
         print(f"{key}\t{n}")
-    print("codes not in the hyperontology: " + (", ".join(f"{c} ({n})" for c, n in data["unknown_codes"].items()) or "none"))
+    unknown = ", ".join(f"{c} ({n})" for c, n in data["unknown_codes"].items())
+    print("codes not in the hyperontology: " + (unknown or "none"))
     print("records no mapping selects: " + (", ".join(f"{k} ({n})" for k, n in unmatched.items()) or "none"))
     return 0
 

@@ -111,7 +111,9 @@ class Mapper:
                     outcome.entities.append(result)
         return outcome
 
-    def _entity(self, spec: MappingSpec, rule: EntityRule, record: Record, outcome: MappingOutcome) -> EntityResult | None:
+    def _entity(
+        self, spec: MappingSpec, rule: EntityRule, record: Record, outcome: MappingOutcome
+    ) -> EntityResult | None:
         ident = _transformed(get_value(record, rule.id.value), rule.id.transforms, record)
         if isinstance(ident, list):
             ident = ident[0] if ident else None
@@ -142,7 +144,8 @@ class Mapper:
             return []
         value = _transformed(raw, rule.transforms, record)
         if _empty(value):
-            self._lost(rule, result, f"{rule.value}={_show(raw)} could not be transformed by {', '.join(rule.transforms)}")
+            self._lost(rule, result,
+                       f"{rule.value}={_show(raw)} could not be transformed by {', '.join(rule.transforms)}")
             return []
         out = []
         for item in value if isinstance(value, list) else [value]:
@@ -180,7 +183,9 @@ class Mapper:
             self._lost(rule, result, f"{_show(item)} is not a valid {rule.datatype}")
         return literal
 
-    def _concept(self, curie: str, rule: FieldRule, result: EntityResult, outcome: MappingOutcome) -> ox.NamedNode | None:
+    def _concept(
+        self, curie: str, rule: FieldRule, result: EntityResult, outcome: MappingOutcome
+    ) -> ox.NamedNode | None:
         prefix, _, code = curie.partition(":")
         if prefix not in PREFIXES or (prefix in ("SCT", "LOINC", "NCIT", "ICD10", "ICDO3", "ATC")
                                       and not codes.valid(prefix, code)):
@@ -195,7 +200,8 @@ class Mapper:
         number = parse_number(item)
         source = rule.unit_from or (str(get_value(record, rule.unit_from_field)).strip()
                                     if rule.unit_from_field else None) or rule.unit_to
-        converted = None if number is None or rule.unit_to is None else units.convert(number, source or "", rule.unit_to)
+        converted = (None if number is None or rule.unit_to is None
+                     else units.convert(number, source or "", rule.unit_to))
         if converted is None:
             self._lost(rule, result, f"{_show(item)} {source or ''} cannot be expressed in {rule.unit_to}")
         return converted
@@ -286,6 +292,7 @@ def make_literal(value: Any, datatype: str) -> ox.Literal | None:
         text = str(Decimal(repr(number)).normalize()) if kind == "decimal" else repr(number)
     except InvalidOperation:
         return None
-    if kind == "decimal" and "E" in text:
-        text = format(Decimal(repr(number)), "f")
+    if kind == "decimal":  # the XSD canonical form: always a decimal point
+        text = format(Decimal(repr(number)).normalize(), "f")
+        text = text if "." in text else text + ".0"
     return ox.Literal(text, datatype=ox.NamedNode(XSD + kind))

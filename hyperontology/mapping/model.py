@@ -135,9 +135,18 @@ def _schema_errors(path: Path, data: Any, lines: dict[tuple[Any, ...], int]) -> 
     for error in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
         where = tuple(error.absolute_path)
         line = next((lines[where[:n]] for n in range(len(where), -1, -1) if where[:n] in lines), 0)
+        line = lines.get((*where, *_unexpected(error)[:1]), line)
         rule = error.validator
         problems.append(f"{path}:{line}: [schema:{rule}] at /{'/'.join(map(str, where))}: {error.message}")
     return problems
+
+
+def _unexpected(error: jsonschema.ValidationError) -> list[Any]:
+    """The keys an ``additionalProperties`` error is about (so that its line is the key's, not the object's)."""
+    if error.validator != "additionalProperties" or not isinstance(error.instance, dict):
+        return []
+    known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+    return [key for key in error.instance if key not in known]
 
 
 def _names(value: Any) -> tuple[str, ...]:
@@ -175,20 +184,23 @@ def _field(data: dict[str, Any], line: int) -> FieldRule:
 def _normalise(path: Path, data: dict[str, Any], lines: dict[tuple[Any, ...], int]) -> MappingSpec:
     entities = []
     for i, ent in enumerate(data["entities"]):
-        fields = tuple(_field(f, lines.get(("entities", i, "fields", j), 0)) for j, f in enumerate(ent.get("fields", [])))
+        fields = tuple(_field(f, lines.get(("entities", i, "fields", j), 0))
+                       for j, f in enumerate(ent.get("fields", [])))
         ident = IdRule(_alternatives(ent["id"]["value"]) or "", ent["id"]["domain"], _names(ent["id"].get("transform")))
         entities.append(EntityRule(ent["name"], ent["select"]["entity"], ent["class"], ident, fields,
                                    _when(ent["select"].get("when")), lines.get(("entities", i), 0)))
     return MappingSpec(data["mapping"], str(data["version"]), data["source"], str(path), tuple(entities))
 
 
-def _reference_errors(spec: MappingSpec, known_transforms: set[str], known_valuemaps: set[str]) -> list[str]:
+def _reference_errors(spec: MappingSpec, lines: dict[tuple[Any, ...], int], known_transforms: set[str],
+                      known_valuemaps: set[str]) -> list[str]:
     problems = []
-    for ent in spec.entities:
-        for curie, line in [(ent.cls, ent.line), *((f.property, f.line) for f in ent.fields)]:
+    for i, ent in enumerate(spec.entities):
+        cls_line, id_line = (lines.get(("entities", i, key), ent.line) for key in ("class", "id"))
+        for curie, line in [(ent.cls, cls_line), *((f.property, f.line) for f in ent.fields)]:
             if curie.split(":", 1)[0] not in PREFIXES:
                 problems.append(f"{spec.path}:{line}: [prefix] unknown CURIE prefix in {curie!r}")
-        names = [(t, ent.line) for t in ent.id.transforms] + [(t, f.line) for f in ent.fields for t in f.transforms]
+        names = [(t, id_line) for t in ent.id.transforms] + [(t, f.line) for f in ent.fields for t in f.transforms]
         problems += [f"{spec.path}:{line}: [transform] unknown transformation {t!r}; known: "
                      f"{', '.join(sorted(known_transforms))}" for t, line in names
                      if t.split("(", 1)[0].strip() not in known_transforms]
@@ -204,7 +216,7 @@ def load_mapping(path: Path, *, transforms: set[str], valuemaps: set[str]) -> Ma
     if problems:
         raise MappingError(problems)
     spec = _normalise(path, data, lines)
-    problems = _reference_errors(spec, transforms, valuemaps)
+    problems = _reference_errors(spec, lines, transforms, valuemaps)
     if problems:
         raise MappingError(problems)
     return spec

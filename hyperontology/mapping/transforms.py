@@ -21,6 +21,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
@@ -29,6 +30,7 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from hyperontology.errors import HyperontologyError
+from hyperontology.sources.fhir import reference_id
 
 Transform = Callable[[Any, str | None, Mapping[str, Any]], Any]
 _CALL = re.compile(r"^([a-z_][a-z0-9_]*)(?:\((.*)\))?$")
@@ -77,22 +79,25 @@ def parse_number(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return float(value)
-    text = str(value).strip().replace("\u00a0", " ")
-    match = re.match(r"^([-+]?\d[\d ]*(?:[.,]\d+)?(?:[eE][-+]?\d+)?)", text)
-    if not match:
-        return None
-    number = match.group(1).replace(" ", "").replace(",", ".")
+        raw: str | int | float = value
+    else:
+        match = re.match(r"^([-+]?\d[\d ]*(?:[.,]\d+)?(?:[eE][-+]?\d+)?)", str(value).strip().replace("\u00a0", " "))
+        if not match:
+            return None
+        raw = match.group(1).replace(" ", "").replace(",", ".")
     try:
-        return float(number)
-    except ValueError:
+        number = float(raw)
+    except (ValueError, OverflowError):
         return None
+    return number if math.isfinite(number) else None
 
 
 def _age_years(value: Any, arg: str | None, record: Mapping[str, Any]) -> float | None:
-    match = re.fullmatch(r"(\d{1,3})([DWMY])", str(value).strip().upper())
-    if not match:
-        return parse_number(value)
+    text = str(value).strip().upper()
+    match = re.fullmatch(r"(\d{1,3})([DWMY])", text)
+    if not match:  # a plain number of years; "045X" or "6 months" is not one
+        plain = isinstance(value, int | float) or re.fullmatch(r"[-+]?\d+(?:[.,]\d+)?", text)
+        return parse_number(value) if plain else None
     per_year = {"D": 365.25, "W": 52.1775, "M": 12.0, "Y": 1.0}[match.group(2)]
     return round(int(match.group(1)) / per_year, 3)
 
@@ -121,13 +126,8 @@ def _code_from_system(value: Any, arg: str | None, record: Mapping[str, Any]) ->
 
 
 def _fhir_reference(value: Any, arg: str | None, record: Mapping[str, Any]) -> str | None:
-    ref = value.get("reference") if isinstance(value, Mapping) else value
-    if not isinstance(ref, str) or not ref.strip():
-        return None
-    ref = ref.strip()
-    if ref.startswith("urn:uuid:"):
-        return ref[len("urn:uuid:"):]
-    return ref.rstrip("/").rsplit("/", 1)[-1].split("/_history")[0]
+    """The id a FHIR Reference points to (:func:`hyperontology.sources.fhir.reference_id`)."""
+    return reference_id(dict(value) if isinstance(value, Mapping) else value)
 
 
 def _fhir_codes(value: Any, arg: str | None, record: Mapping[str, Any]) -> list[str] | None:
@@ -136,7 +136,9 @@ def _fhir_codes(value: Any, arg: str | None, record: Mapping[str, Any]) -> list[
     out: list[str] = []
     for item in items:
         codings = item.get("coding", [item]) if isinstance(item, Mapping) else []
-        for coding in codings:
+        for coding in codings if isinstance(codings, list) else [codings]:
+            if not isinstance(coding, Mapping):
+                continue
             prefix = SYSTEMS.get(str(coding.get("system", "")).rstrip("/"))
             if prefix and coding.get("code"):
                 out.append(f"{prefix}:{str(coding['code']).strip()}")
@@ -171,12 +173,16 @@ _ROMAN = {"1": "I", "2": "II", "3": "III", "4": "IV", "0": "0"}
 
 
 def _tnm(value: Any, arg: str | None, record: Mapping[str, Any]) -> str | None:
-    """``cT3`` / ``pN1a`` / ``ypM0`` / ``T2`` -> ``TNM:T3`` ...; stage groups ``3C`` / ``IIIC`` / ``iva`` -> ``TNM:IIIC``."""
+    """``cT3`` / ``pN1a`` / ``ypM0`` / ``T2`` -> ``TNM:T3`` ...
+
+    Stage groups ``3C`` / ``IIIC`` / ``iva`` -> ``TNM:IIIC``.
+    """
     text = str(value).strip()
     match = re.fullmatch(r"(?:y?[cpra]{0,2})([TNM](?:is|X|x|\d)[a-dA-D0-9()]*)", text)
     if match:
         category = match.group(1)
-        return f"TNM:{category[0]}{category[1:].replace('x', 'X').lower() if category[1:] not in ('X',) else 'X'}"
+        suffix = category[1:].lower()
+        return f"TNM:{category[0]}{'X' if suffix == 'x' else suffix}"
     match = re.fullmatch(r"(?i)(?:stage\s*)?([0-4]|IV|III|II|I|0)([a-c]?)", text)
     if match:
         group = _ROMAN.get(match.group(1), match.group(1).upper())

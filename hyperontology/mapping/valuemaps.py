@@ -71,9 +71,13 @@ def read_valuemap(path: Path) -> ValueMap:
         raise ValueMapError(f"{path}:{body[0][0]}: header lacks {', '.join(missing)}")
     rows: dict[str, tuple[str, str, float]] = {}
     for (lineno, _), row in zip(body[1:], reader, strict=False):
+        empty = [c for c in REQUIRED if not (row.get(c) or "").strip()]
+        if empty:
+            raise ValueMapError(f"{path}:{lineno}: row lacks {', '.join(empty)}")
         predicate = row["predicate_id"].strip()
         if predicate not in USABLE_PREDICATES:
-            raise ValueMapError(f"{path}:{lineno}: predicate {predicate!r} is not one of {', '.join(USABLE_PREDICATES)}")
+            raise ValueMapError(
+                f"{path}:{lineno}: predicate {predicate!r} is not one of {', '.join(USABLE_PREDICATES)}")
         try:
             confidence = float(row.get("confidence") or 1.0)
         except ValueError as exc:

@@ -51,16 +51,32 @@ def shapes_path() -> Path:
     return bundled_dir() / "cdm-shapes.ttl"
 
 
+def _term(term: Any) -> rdflib.term.Node:
+    if isinstance(term, ox.NamedNode):
+        return rdflib.URIRef(term.value)
+    if isinstance(term, ox.Literal):
+        datatype = None if term.language else rdflib.URIRef(term.datatype.value)
+        return rdflib.Literal(term.value, lang=term.language, datatype=datatype)
+    return rdflib.BNode(term.value)
+
+
 def _graph(quads: Iterable[ox.Quad]) -> rdflib.Graph:
+    """The quads' triples as an rdflib graph (terms converted directly: no serialise-and-parse)."""
     graph = rdflib.Graph()
-    data = ox.serialize([ox.Triple(q.subject, q.predicate, q.object) for q in quads], format=ox.RdfFormat.N_TRIPLES)
-    if data:
-        graph.parse(data=data.decode("utf-8"), format="nt")
+    cache: dict[Any, rdflib.term.Node] = {}
+    for q in quads:
+        triple = tuple(cache[t] if t in cache else cache.setdefault(t, _term(t))
+                       for t in (q.subject, q.predicate, q.object))
+        graph.add(triple)  # type: ignore[arg-type]
     return graph
 
 
-def support(graph: rdflib.Graph, ontology: Hyperontology) -> None:
-    """Add the ontology triples that describe every concept the data references (and their ancestors)."""
+def support(graph: rdflib.Graph, ontology: Hyperontology, *, into: rdflib.Graph | None = None) -> None:
+    """Add the ontology triples that describe every concept the data references (and their ancestors).
+
+    They go into ``graph`` itself, or into ``into`` when given.
+    """
+    target = graph if into is None else into
     seen: set[str] = set()
     todo = [str(o) for o in set(graph.objects()) if isinstance(o, rdflib.URIRef) and str(o) in ontology]
     while todo:
@@ -70,16 +86,17 @@ def support(graph: rdflib.Graph, ontology: Hyperontology) -> None:
         seen.add(iri)
         concept = ontology.concept(iri)
         node = rdflib.URIRef(iri)
-        graph.add((node, RDF.type, OWL.Class))
-        graph.add((node, SKOS.inScheme, rdflib.URIRef(scheme_iri(concept.scheme, concept.code))))
-        graph.add((node, SKOS.notation, rdflib.Literal(concept.code)))
-        graph.add((node, KIND, rdflib.Literal(concept.kind)))
+        target.add((node, RDF.type, OWL.Class))
+        target.add((node, SKOS.inScheme, rdflib.URIRef(scheme_iri(concept.scheme, concept.code))))
+        target.add((node, SKOS.notation, rdflib.Literal(concept.code)))
+        target.add((node, KIND, rdflib.Literal(concept.kind)))
         for parent in ontology.parents(concept):
-            graph.add((node, RDFS.subClassOf, rdflib.URIRef(parent.iri)))
+            target.add((node, RDFS.subClassOf, rdflib.URIRef(parent.iri)))
             todo.append(parent.iri)
         for relation, other in ontology.mappings_of(concept):
             if relation in ("exact", "broad"):
-                graph.add((node, SKOS.exactMatch if relation == "exact" else SKOS.broadMatch, rdflib.URIRef(other.iri)))
+                pred = SKOS.exactMatch if relation == "exact" else SKOS.broadMatch
+                target.add((node, pred, rdflib.URIRef(other.iri)))
                 todo.append(other.iri)
 
 
@@ -100,14 +117,25 @@ def validate_graph(graph: rdflib.Graph, shapes: rdflib.Graph) -> list[Violation]
     return sorted(out, key=lambda v: (v.focus, v.path, v.message))
 
 
-def validate_quads(quads: list[ox.Quad], ontology: Hyperontology, *, shapes: Path | None = None) -> list[Violation]:
-    """Validate CDM instance quads against the CDM shapes; the report's results, sorted."""
+def validate_quads(quads: list[ox.Quad], ontology: Hyperontology, *, shapes: Path | None = None,
+                   fast: bool = True) -> list[Violation]:
+    """Validate CDM instance quads against the CDM shapes; the report's results about instances, sorted.
+
+    ``fast`` validates each distinct form of instance once (:mod:`hyperontology.validation.fast`), with the same
+    results as pyshacl on the whole graph; ``fast=False`` runs pyshacl on the whole graph.
+    """
     if not quads:
         return []
     graph = _graph(quads)
-    support(graph, ontology)
     shapes_graph = rdflib.Graph().parse(shapes or shapes_path(), format="turtle")
-    return validate_graph(graph, shapes_graph)
+    if fast:
+        from hyperontology.validation.fast import validate_fast
+
+        extra = rdflib.Graph()
+        support(graph, ontology, into=extra)
+        return validate_fast(graph, extra, shapes_graph, data_ns=DATA_NS)
+    support(graph, ontology)
+    return [v for v in validate_graph(graph, shapes_graph) if v.focus.startswith(DATA_NS)]
 
 
 def validate_store_export(data: rdflib.Graph, ontology: Hyperontology) -> list[Violation]:
