@@ -37,7 +37,8 @@ def canonical(graph: Graph) -> Graph:
 def inputs(case: Path) -> list[Path]:
     listed = case / "inputs.txt"
     if not listed.exists():
-        return sorted(p for p in case.iterdir() if p.is_file() and p.suffix in (".csv", ".json", ".ndjson", ".dcm"))
+        return sorted(p for p in case.iterdir() if p.is_file() and p.suffix in (".csv", ".json", ".ndjson", ".dcm")
+                      and not p.name.startswith("expected"))
     test_files = Path(pydicom.__file__).parent / "data" / "test_files"
     return [test_files / line.split(":", 1)[1] if line.startswith("pydicom:") else case / line
             for line in listed.read_text().split()]
