@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import RDF, SH, XSD
 
@@ -104,21 +105,30 @@ class Canonicaliser:
         return rdflib.Literal(str(stand_in_d), datatype=value.datatype)
 
 
-def _forms(graph: rdflib.Graph, canon: Canonicaliser, types: dict[rdflib.URIRef, frozenset[str]],
-           ) -> tuple[dict[rdflib.URIRef, tuple], dict[rdflib.URIRef, dict]]:  # type: ignore[type-arg]
-    forms: dict[rdflib.URIRef, tuple] = {}  # type: ignore[type-arg]
-    back: dict[rdflib.URIRef, dict] = {}  # type: ignore[type-arg]
-    for subject in {s for s in graph.subjects() if isinstance(s, rdflib.URIRef) and str(s).startswith(canon.data_ns)}:
+def _forms(quads: Iterable[ox.Quad], canon: Canonicaliser,
+           ) -> tuple[dict[str, tuple], dict[str, dict]]:  # type: ignore[type-arg]
+    """The canonical form of every instance, and per instance: canonical key -> its original object."""
+    by_subject: dict[str, list[tuple[rdflib.URIRef, rdflib.term.Node]]] = defaultdict(list)
+    types: dict[str, set[str]] = defaultdict(set)
+    for q in quads:
+        subject, pred = q.subject.value, q.predicate.value  # type: ignore[union-attr]
+        by_subject[subject].append((rdflib.URIRef(pred), _term(q.object)))
+        if pred == str(RDF.type):
+            types[subject].add(q.object.value)  # type: ignore[union-attr]
+    forms: dict[str, tuple] = {}  # type: ignore[type-arg]
+    back: dict[str, dict] = {}  # type: ignore[type-arg]
+    for subject, pairs in by_subject.items():
+        if not subject.startswith(canon.data_ns):
+            continue
         items, mapping = [], {}
         per_pred: dict[rdflib.URIRef, int] = defaultdict(int)
-        for pred, obj in sorted(graph.predicate_objects(subject)):
-            assert isinstance(pred, rdflib.URIRef)
+        for pred, obj in sorted(set(pairs)):
             n = per_pred[pred]
             per_pred[pred] += 1
             if isinstance(obj, rdflib.Literal):
                 key: object = ("lit", canon.literal(pred, obj, n))
             elif isinstance(obj, rdflib.URIRef) and str(obj).startswith(canon.data_ns):
-                key = ("link", types.get(obj, frozenset()), n)
+                key = ("link", frozenset(types.get(str(obj), ())), n)
             else:
                 key = ("iri", obj)
             items.append((pred, key))
@@ -128,15 +138,21 @@ def _forms(graph: rdflib.Graph, canon: Canonicaliser, types: dict[rdflib.URIRef,
     return forms, back
 
 
-def validate_fast(data: rdflib.Graph, support: Iterable[tuple], shapes: rdflib.Graph,  # type: ignore[type-arg]
+def _term(term: ox.NamedNode | ox.Literal | ox.BlankNode | ox.Triple) -> rdflib.term.Node:
+    if isinstance(term, ox.NamedNode):
+        return rdflib.URIRef(term.value)
+    if isinstance(term, ox.Literal):
+        datatype = None if term.language else rdflib.URIRef(term.datatype.value)
+        return rdflib.Literal(term.value, lang=term.language, datatype=datatype)
+    return rdflib.BNode(str(term))
+
+
+def validate_fast(quads: list[ox.Quad], support: Iterable[tuple], shapes: rdflib.Graph,  # type: ignore[type-arg]
                   *, data_ns: str) -> list[Violation]:
-    """pyshacl's results for ``data`` (plus the ontology ``support`` triples), one validation per distinct form."""
+    """pyshacl's results for the data ``quads`` (plus the ontology ``support`` triples), once per distinct form."""
     canon = Canonicaliser(ShapeFacts.of(shapes), data_ns)
-    types: dict[rdflib.URIRef, frozenset[str]] = defaultdict(frozenset)
-    for s, o in data.subject_objects(RDF.type):
-        types[s] = types[s] | {str(o)}  # type: ignore[index]
-    forms, back = _forms(data, canon, types)
-    groups: dict[tuple, list[rdflib.URIRef]] = defaultdict(list)  # type: ignore[type-arg]
+    forms, back = _forms(quads, canon)
+    groups: dict[tuple, list[str]] = defaultdict(list)  # type: ignore[type-arg]
     for subject, form in forms.items():
         groups[form].append(subject)
     reduced = rdflib.Graph()
@@ -161,8 +177,8 @@ def _object(key: tuple, data_ns: str) -> rdflib.term.Node:  # type: ignore[type-
     return key[1]  # type: ignore[no-any-return]
 
 
-def _spread(results: list[Violation], reps: dict[str, tuple], groups: dict[tuple, list[rdflib.URIRef]],  # type: ignore[type-arg]
-            back: dict[rdflib.URIRef, dict], data_ns: str) -> list[Violation]:  # type: ignore[type-arg]
+def _spread(results: list[Violation], reps: dict[str, tuple], groups: dict[tuple, list[str]],  # type: ignore[type-arg]
+            back: dict[str, dict], data_ns: str) -> list[Violation]:  # type: ignore[type-arg]
     out = []
     for result in results:
         form = reps.get(result.focus)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +101,11 @@ def support(graph: rdflib.Graph, ontology: Hyperontology, *, into: rdflib.Graph 
                 todo.append(other.iri)
 
 
+@lru_cache(maxsize=4)
+def _shapes(path: Path) -> rdflib.Graph:
+    return rdflib.Graph().parse(path, format="turtle")
+
+
 def validate_graph(graph: rdflib.Graph, shapes: rdflib.Graph) -> list[Violation]:
     import pyshacl
 
@@ -126,14 +132,17 @@ def validate_quads(quads: list[ox.Quad], ontology: Hyperontology, *, shapes: Pat
     """
     if not quads:
         return []
-    graph = _graph(quads)
-    shapes_graph = rdflib.Graph().parse(shapes or shapes_path(), format="turtle")
+    shapes_graph = _shapes(shapes or shapes_path())
     if fast:
         from hyperontology.validation.fast import validate_fast
 
+        concepts = rdflib.Graph()
+        for iri in {q.object.value for q in quads if isinstance(q.object, ox.NamedNode)}:
+            concepts.add((rdflib.URIRef(iri), RDF.type, rdflib.URIRef(iri)))  # a stand-in so support() sees it
         extra = rdflib.Graph()
-        support(graph, ontology, into=extra)
-        return validate_fast(graph, extra, shapes_graph, data_ns=DATA_NS)
+        support(concepts, ontology, into=extra)
+        return validate_fast(quads, extra, shapes_graph, data_ns=DATA_NS)
+    graph = _graph(quads)
     support(graph, ontology)
     return [v for v in validate_graph(graph, shapes_graph) if v.focus.startswith(DATA_NS)]
 
