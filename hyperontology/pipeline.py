@@ -8,7 +8,7 @@ mapped (no mapping selects it). Loading is one transaction.
 
 from __future__ import annotations
 
-import hashlib
+import re
 import time
 import uuid
 from collections import Counter, defaultdict
@@ -44,6 +44,7 @@ class IngestOptions:
     jobs: int = 1
     validate: bool = True
     progress: bool = False
+    shift_dates: bool = True
 
 
 @dataclass
@@ -143,7 +144,7 @@ class Ingest:
         records = self._read(files)
         grouped, members = group_series(records)
         mapper = Mapper(self.options.mappings.specs, key=self.options.key, valuemaps=self.options.mappings.valuemaps,
-                        ontology=self.ontology)
+                        ontology=self.ontology, shift_dates=self.options.shift_dates)
         outcome = mapper.apply(grouped)
         with NodeStore(self.options.store_path) as store:
             violations = self._validate(outcome, store) if self.options.validate else []
@@ -212,7 +213,7 @@ class Ingest:
             out += self._provenance(entity, sources)
             reasons = entity.problems + [v.message for v in by_focus.get(entity.iri, []) if v.severity == "Violation"]
             out += [ox.Quad(ox.NamedNode(entity.iri), ox.NamedNode(HO_NS + "quarantineReason"),
-                            ox.Literal(r), GRAPHS["quarantine"]) for r in reasons]
+                            ox.Literal(_without_values(r)), GRAPHS["quarantine"]) for r in reasons]
         return out
 
     def _provenance(self, entity: EntityResult, sources: list[Record]) -> list[ox.Quad]:
@@ -220,13 +221,12 @@ class Ingest:
         mapping = ox.Literal(entity.rule)
         out = []
         for record in sources:
-            node = ox.NamedNode(f"{DATA}source/{_digest(str(record.provenance))}")
+            # file paths may name people: the store keeps a keyed digest of path and locator, which the node
+            # (holding the key) can match against its files; never the path itself
+            node = ox.NamedNode(f"{DATA}source/{self.options.key.pseudonym('source', str(record.provenance))}")
             out += [ox.Quad(subject, ox.NamedNode(PROV + "wasDerivedFrom"), node, g),
-                    ox.Quad(node, ox.NamedNode(PROV + "atLocation"), ox.Literal(record.provenance.path), g),
                     ox.Quad(node, ox.NamedNode(HO_NS + "mapping"), mapping, g),
                     ox.Quad(ox.NamedNode(self.run_iri), ox.NamedNode(PROV + "used"), node, g)]
-            if record.provenance.locator:
-                out.append(ox.Quad(node, ox.NamedNode(HO_NS + "locator"), ox.Literal(record.provenance.locator), g))
         return out
 
     def _store(self, store: NodeStore, quads: list[ox.Quad]) -> int:
@@ -299,8 +299,9 @@ class Ingest:
         }
 
 
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+def _without_values(reason: str) -> str:
+    """A reason as stored: quoted source values blanked (the local report keeps them; the store may be served)."""
+    return re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", reason)
 
 
 def ingest(paths: list[Path], options: IngestOptions, *, ontology: Hyperontology) -> dict[str, Any]:

@@ -33,6 +33,8 @@ def register(commands: Any) -> None:
     ing.add_argument("--key-file", type=Path, help="pseudonymization key (else $HYPERONTOLOGY_KEY)")
     ing.add_argument("--new-key", type=Path, metavar="FILE", help="create a new key in FILE and use it")
     ing.add_argument("--no-validate", action="store_true", help="skip SHACL validation (not recommended)")
+    ing.add_argument("--no-date-shift", action="store_true",
+                     help="store true dates (default: every date moves by the patient's keyed offset)")
     ing.add_argument("--quiet", action="store_true", help="no progress bar")
     ing.set_defaults(run=cmd_ingest)
     val = commands.add_parser("validate", help="validate the store's CDM data against the SHACL shapes")
@@ -46,6 +48,10 @@ def register(commands: Any) -> None:
                      help="graphs to export (repeatable; default: data)")
     exp.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
     exp.set_defaults(run=cmd_export)
+    scan = commands.add_parser("scan", help="search the store for every raw identifier of the given inputs")
+    scan.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    _store_args(scan)
+    scan.set_defaults(run=cmd_scan)
     quick = commands.add_parser("quickstart", help="ingest the sample data (pydicom's test files and the shipped "
                                 "clinical samples) into an embedded store and query it")
     _store_args(quick)
@@ -85,7 +91,8 @@ def _key(args: argparse.Namespace) -> PseudonymKey:
 def cmd_ingest(args: argparse.Namespace) -> int:
     key = _key(args)
     options = IngestOptions(key=key, mappings=_mappings(args), store_path=args.store, jobs=max(1, args.jobs),
-                            validate=not args.no_validate, progress=not args.quiet and sys.stderr.isatty())
+                            validate=not args.no_validate, progress=not args.quiet and sys.stderr.isatty(),
+                            shift_dates=not args.no_date_shift)
     report = ingest(list(args.paths), options, ontology=load_ontology())
     if args.report:
         args.report.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -193,3 +200,17 @@ def cmd_quickstart(args: argparse.Namespace) -> int:
             label = row["modality"].value if row["modality"] is not None else "(unlabelled)"
             print(f"  {row['n'].value:>4}  {label}")
     return 0
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    """Exit 0 when no raw identifier of the inputs is in the store, 1 (listing counts, not values) otherwise."""
+    from hyperontology.pseudonymize.scan import identifiers, scan_store
+
+    records = [i for _, _, items in read_all(list(discover(args.paths)), 1, False) for i in items
+               if isinstance(i, Record)]
+    needles = identifiers(records)
+    with NodeStore(args.store) as store:
+        hits = scan_store(store, needles)
+    print(f"{len(needles)} identifying values of {len(records)} input records searched in {args.store}: "
+          f"{sum(hits.values())} occurrences of {len(hits)} of them")
+    return 0 if not hits else 1

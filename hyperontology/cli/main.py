@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from hyperontology import __version__
-from hyperontology.cli import data, ontology
+from hyperontology.cli import data, deid, ontology
 from hyperontology.errors import HyperontologyError
 
 
@@ -17,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     ontology.register(commands)
     data.register(commands)
+    deid.register(commands)
     return parser
 
 

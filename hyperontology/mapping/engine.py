@@ -11,6 +11,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -24,10 +25,13 @@ from hyperontology.mapping.valuemaps import ValueMap
 from hyperontology.ontology import codes
 from hyperontology.ontology.api import Hyperontology
 from hyperontology.prefixes import HO, PREFIXES, curie_to_iri
-from hyperontology.pseudonymize.keys import PseudonymKey
+from hyperontology.pseudonymize.keys import PseudonymKey, normalise_patient_id
 from hyperontology.sources.base import Record
 
 DATA = HO + "data/"
+#: free-text CDM properties: dropped unless a field rule says ``free_text: true`` (free text may name people)
+FREE_TEXT = frozenset({"cdm:studyDescription", "cdm:seriesDescription", "cdm:protocolName", "cdm:description",
+                       "cdm:title", "cdm:interpretation", "cdm:managingOrganization"})
 _fhir_codes = BUILTINS["fhir_codes"]
 DATA_GRAPH = ox.NamedNode(HO + "graph/data")
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
@@ -62,8 +66,10 @@ class Mapper:
     """Applies mapping specs to records; holds the key, the value maps and the set of known concept IRIs."""
 
     def __init__(self, specs: Iterable[MappingSpec], *, key: PseudonymKey, valuemaps: Mapping[str, ValueMap],
-                 ontology: Hyperontology | None = None) -> None:
+                 ontology: Hyperontology | None = None, shift_dates: bool = True) -> None:
         self.specs = list(specs)
+        self.shift_dates = shift_dates
+        self._patient: dict[int, str | None] = {}
         self.key = key
         self.valuemaps = valuemaps
         self.ontology = ontology
@@ -91,7 +97,24 @@ class Mapper:
         return not codes & self.under(when.not_under or ())
 
     def mint(self, domain: str, value: Any) -> str:
-        return f"{DATA}{domain}/{self.key.pseudonym(domain, str(value))}"
+        return f"{DATA}{domain}/{self.key.pseudonym(domain, _normalised(domain, value))}"
+
+    def patient_of(self, spec: MappingSpec, record: Record) -> str | None:
+        """The patient identifier of a record: the id of the spec's patient rule, else its first patient link."""
+        if id(record) not in self._patient:
+            found = None
+            for rule in spec.entities:
+                if rule.id.domain == "patient" and self._selects(rule, record):
+                    found = get_value(record, rule.id.value)
+                    break
+            if found is None:
+                links = [f for r in spec.entities if self._selects(r, record) for f in r.fields if f.link == "patient"]
+                found = next((v for f in links if not _empty(v := _transformed(
+                    get_value(record, f.value or ""), f.transforms, record))), None)
+            if isinstance(found, list):
+                found = found[0] if found else None
+            self._patient[id(record)] = None if _empty(found) else str(found)
+        return self._patient[id(record)]
 
     def _selects(self, rule: EntityRule, record: Record) -> bool:
         if not fnmatch.fnmatchcase(record.entity, rule.select):
@@ -107,6 +130,8 @@ class Mapper:
                 outcome.unmatched_records.append(record)
             for spec, rule in rules:
                 result = self._entity(spec, rule, record, outcome)
+                if result is not None and self.shift_dates:
+                    self._shift(result, self.patient_of(spec, record))
                 if result is not None:
                     outcome.entities.append(result)
         return outcome
@@ -131,9 +156,31 @@ class Mapper:
                 result.quads.append(ox.Quad(subject, prop, obj, DATA_GRAPH))
         return result
 
+    def _shift(self, result: EntityResult, patient: str | None) -> None:
+        """Move every date of the instance by the patient's keyed offset (intervals within a patient are kept)."""
+        dated = [i for i, q in enumerate(result.quads) if isinstance(q.object, ox.Literal)
+                 and q.object.datatype.value in (XSD + "date", XSD + "dateTime")]
+        if not dated:
+            return
+        if patient is None:
+            for i in reversed(dated):  # no patient to shift by: a true date would leak; leave it out
+                result.notes.append(f"{result.quads[i].predicate.value}: date left out (no patient to shift it by)")
+                del result.quads[i]
+            return
+        days = self.key.date_offset_days(patient)
+        for i in dated:
+            q = result.quads[i]
+            literal = q.object
+            assert isinstance(literal, ox.Literal)
+            moved = (date.fromisoformat(literal.value[:10]) + timedelta(days=days)).isoformat() + literal.value[10:]
+            shifted = ox.Literal(moved, datatype=literal.datatype)
+            result.quads[i] = ox.Quad(q.subject, q.predicate, shifted, q.graph_name)
+
     def _objects(self, rule: FieldRule, record: Record, result: EntityResult,
                  outcome: MappingOutcome) -> list[ox.NamedNode | ox.Literal]:
         if rule.when is not None and not self.holds(rule.when, record):
+            return []
+        if rule.property in FREE_TEXT and not rule.free_text:
             return []
         raw = rule.constant if rule.constant is not None else get_value(record, rule.value or "")
         if _empty(raw):
@@ -169,7 +216,7 @@ class Mapper:
         if rule.link:
             return ox.NamedNode(self.mint(rule.link, item))
         if rule.pseudonym:
-            return ox.Literal(self.key.pseudonym(rule.pseudonym, str(item)))
+            return ox.Literal(self.key.pseudonym(rule.pseudonym, _normalised(rule.pseudonym, item)))
         if rule.pseudonym_uid:
             return ox.Literal(self.key.uid(rule.pseudonym_uid, str(item)))
         if rule.datatype == "iri":
@@ -205,6 +252,10 @@ class Mapper:
         if converted is None:
             self._lost(rule, result, f"{_show(item)} {source or ''} cannot be expressed in {rule.unit_to}")
         return converted
+
+
+def _normalised(domain: str, value: Any) -> str:
+    return normalise_patient_id(str(value)) if domain == "patient" else str(value).strip()
 
 
 def _show(value: Any) -> str:

@@ -58,6 +58,7 @@ class FieldRule:
     required: bool = False
     when: When | None = None
     line: int = 0
+    free_text: bool = False
 
 
 @dataclass(frozen=True)
@@ -177,7 +178,7 @@ def _field(data: dict[str, Any], line: int) -> FieldRule:
         unit_from=unit.get("from"), unit_from_field=unit.get("from_field"), unit_to=unit.get("to"),
         link=data.get("link"), pseudonym=data.get("pseudonym"), pseudonym_uid=data.get("pseudonym_uid"),
         default=data.get("default"), required=bool(data.get("required", False)),
-        when=_when(data.get("when")), line=line,
+        when=_when(data.get("when")), line=line, free_text=bool(data.get("free_text", False)),
     )
 
 

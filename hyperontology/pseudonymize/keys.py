@@ -61,10 +61,27 @@ class PseudonymKey:
         return hmac.new(self.secret, message, hashlib.sha256).hexdigest()[:32]
 
 
+    def date_offset_days(self, patient_id: str) -> int:
+        """Days to shift every date of a patient by: in [-1825, -30], fixed per key and patient (intervals kept)."""
+        message = f"date-shift\x1f{normalise_patient_id(patient_id)}".encode()
+        number = int.from_bytes(hmac.new(self.secret, message, hashlib.sha256).digest()[:8], "big")
+        return -30 - number % (1825 - 30 + 1)
+
     def uid(self, domain: str, value: str) -> str:
         """A replacement DICOM UID (``2.25.`` and a 128-bit integer, PS3.5 B.2) for ``value`` in ``domain``."""
         digest = hmac.new(self.secret, f"uid\x1f{domain}\x1f{value.strip()}".encode(), hashlib.sha256).digest()
         return f"2.25.{int.from_bytes(digest[:16], 'big')}"
+
+
+def normalise_patient_id(value: str) -> str:
+    """A patient identifier as pseudonymized: whitespace collapsed, case folded (``" ab 12 "`` = ``"AB 12"``).
+
+    Examples
+    --------
+    >>> normalise_patient_id("  Ab   12 ") == normalise_patient_id("AB 12")
+    True
+    """
+    return " ".join(str(value).split()).casefold()
 
 
 def _decode(text: str, where: str) -> bytes:

@@ -16,7 +16,7 @@ from hyperontology.mapping.engine import DATA, EntityResult, Mapper, MappingOutc
 from hyperontology.mapping.model import MappingSpec, load_mapping
 from hyperontology.mapping.valuemaps import NO_TERM, ValueMap
 from hyperontology.prefixes import curie_to_iri
-from hyperontology.pseudonymize.keys import PseudonymKey
+from hyperontology.pseudonymize.keys import PseudonymKey, normalise_patient_id
 from hyperontology.sources.base import Provenance, Record
 
 KEY = PseudonymKey(bytes(range(32)))
@@ -133,9 +133,10 @@ def spec(tmp_path: Path, text: str, name: str = "mapping.yaml") -> MappingSpec:
     return load_mapping(path, transforms=transforms.names(), valuemaps={"sex"})
 
 
-def mapper(tmp_path: Path, ontology: Hyperontology | None, *texts: str, key: PseudonymKey = KEY) -> Mapper:
+def mapper(tmp_path: Path, ontology: Hyperontology | None, *texts: str, key: PseudonymKey = KEY,
+           shift_dates: bool = False) -> Mapper:
     specs = [spec(tmp_path, text, f"m{i}.yaml") for i, text in enumerate(texts)]
-    return Mapper(specs, key=key, valuemaps={"sex": SEX}, ontology=ontology)
+    return Mapper(specs, key=key, valuemaps={"sex": SEX}, ontology=ontology, shift_dates=shift_dates)
 
 
 def record(source: str, entity: str, fields: Mapping[str, Any], locator: str = "row 1") -> Record:
@@ -236,7 +237,7 @@ def test_pseudonym_and_pseudonym_uid(tmp_path: Path) -> None:
     ])
     pseudonym, datatype = literal(one(outcome, "patient"), "cdm:patientIdentifier")
     assert datatype == "string"
-    assert pseudonym == KEY.pseudonym("patient", MRN)
+    assert pseudonym == KEY.pseudonym("patient", normalise_patient_id(MRN))
     assert re.fullmatch(r"[0-9a-f]{32}", pseudonym)
     series = one(outcome, "series")
     study_uid, _ = literal(series, "cdm:studyInstanceUID")
@@ -263,7 +264,7 @@ def test_value_alternatives(tmp_path: Path) -> None:
     by_mrn, by_number, both = m.apply([csv("patients", mrn=MRN), csv("patients", patient_number=MRN),
                                        csv("patients", mrn=" ", patient_number=MRN)]).entities
     assert by_mrn.iri == by_number.iri == both.iri == m.mint("patient", MRN)
-    assert literal(by_number, "cdm:patientIdentifier")[0] == KEY.pseudonym("patient", MRN)
+    assert literal(by_number, "cdm:patientIdentifier")[0] == KEY.pseudonym("patient", normalise_patient_id(MRN))
 
 
 def test_no_identifier_is_a_problem(tmp_path: Path) -> None:
@@ -440,3 +441,34 @@ def test_dicom_tags_and_decimal(tmp_path: Path) -> None:
     assert value(result, "cdm:patient") == ox.NamedNode(DATA + "patient/" + KEY.pseudonym("patient", "p"))
     assert literal(result, "cdm:sliceThickness") == ("0.625", "decimal")
     assert literal(result, "cdm:seriesInstanceUID")[0] == KEY.uid("series", SERIES_UID)
+
+
+def test_dates_shift_by_the_patients_keyed_offset(tmp_path: Path) -> None:
+    text = """mapping: m
+version: "1"
+source: csv
+entities:
+  - name: p
+    select: {entity: t}
+    class: cdm:Patient
+    id: {value: mrn, domain: patient}
+    fields:
+      - {property: cdm:birthDate, value: dob, datatype: xsd:dateTime}
+  - name: d
+    select: {entity: t}
+    class: cdm:Diagnosis
+    id: {value: cid, domain: condition}
+    fields:
+      - {property: cdm:patient, value: mrn, link: patient}
+      - {property: cdm:assertedDate, value: seen, datatype: xsd:dateTime}
+"""
+    record = Record("csv", "t", {"mrn": " AB 1 ", "cid": "c1", "dob": "1970-01-01", "seen": "2020-06-30"},
+                    Provenance("t.csv", "row 1"))
+    out = mapper(tmp_path, None, text, shift_dates=True).apply([record])
+    dates = {q.predicate.value.rsplit("#", 1)[-1]: q.object.value for e in out.entities for q in e.quads
+             if isinstance(q.object, ox.Literal)}
+    from datetime import date
+    born, seen = date.fromisoformat(dates["birthDate"][:10]), date.fromisoformat(dates["assertedDate"][:10])
+    assert (seen - born) == (date(2020, 6, 30) - date(1970, 1, 1))  # the interval survives
+    assert born != date(1970, 1, 1)  # the date itself does not
+    assert (date(1970, 1, 1) - born).days == -KEY.date_offset_days("ab 1")

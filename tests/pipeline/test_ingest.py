@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hyperontology import Hyperontology
 from hyperontology.mapping.loader import MappingSet, default_mappings_dir
 from hyperontology.pipeline import IngestOptions, discover, ingest
-from hyperontology.pseudonymize.keys import PseudonymKey
+from hyperontology.pseudonymize.keys import PseudonymKey, normalise_patient_id
 from hyperontology.store.oxigraph import GRAPHS, NodeStore
 
 KEY = PseudonymKey(bytes(range(32)))
@@ -37,7 +37,7 @@ def test_samples_meet_on_one_patient(onto: Hyperontology, tmp_path: Path) -> Non
     ct = Path(pydicom.__file__).parent / "data" / "test_files" / "CT_small.dcm"
     report = run([ct, SAMPLES], onto, tmp_path / "store")
     assert report["totals"]["quarantined"] == 0
-    patient = "https://w3id.org/hyperontology/data/patient/" + KEY.pseudonym("patient", "1CT1")
+    patient = "https://w3id.org/hyperontology/data/patient/" + KEY.pseudonym("patient", normalise_patient_id("1CT1"))
     with NodeStore(tmp_path / "store") as node:
         rows = list(node.query(f"""PREFIX cdm: <https://w3id.org/hyperontology/cdm#>
             SELECT ?what WHERE {{ ?x cdm:patient <{patient}> ; a ?what }}""", default_graph=["data"]))
@@ -129,3 +129,28 @@ def test_shared_data_every_input_accounted_and_series_loaded(onto: Hyperontology
     fhir_patients = report["totals"]["instances"]["cdm:Patient"]
     assert fhir_patients >= 40
     json.dumps(report)  # the report is JSON-ready
+
+
+def test_store_and_deidentified_files_agree_and_scan_finds_no_identifier(onto: Hyperontology, tmp_path: Path) -> None:
+    """Ingest and `deidentify` pseudonymize with the same code: same UIDs; and no raw identifier in the store."""
+    import pydicom
+
+    from hyperontology.pseudonymize.dicom import Deidentifier
+    from hyperontology.pseudonymize.profile import Profile
+    from hyperontology.pseudonymize.scan import identifiers, scan_store
+
+    inputs = [Path(pydicom.__file__).parent / "data" / "test_files", SAMPLES]
+    if (SHARED / "dicom").is_dir():
+        inputs += [SHARED / "dicom", SHARED / "fhir", SHARED / "clinical"]
+    run(inputs, onto, tmp_path / "store")
+    from hyperontology.pipeline import read_all
+
+    records = [i for _, _, items in read_all(list(discover(inputs)), 1, False) for i in items
+               if not hasattr(i, "reason")]
+    with NodeStore(tmp_path / "store") as node:
+        assert scan_store(node, identifiers(records)) == {}
+        uids = {r["u"].value for r in node.query(
+            "SELECT ?u WHERE { ?s <https://w3id.org/hyperontology/cdm#studyInstanceUID> ?u }", default_graph=["data"])}
+    ct = Path(pydicom.__file__).parent / "data" / "test_files" / "CT_small.dcm"
+    Deidentifier(KEY, Profile(retain_longitudinal_modified_dates=True)).deidentify_file(ct, tmp_path / "ct.dcm")
+    assert pydicom.dcmread(tmp_path / "ct.dcm").StudyInstanceUID in uids
