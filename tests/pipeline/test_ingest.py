@@ -154,3 +154,14 @@ def test_store_and_deidentified_files_agree_and_scan_finds_no_identifier(onto: H
     ct = Path(pydicom.__file__).parent / "data" / "test_files" / "CT_small.dcm"
     Deidentifier(KEY, Profile(retain_longitudinal_modified_dates=True)).deidentify_file(ct, tmp_path / "ct.dcm")
     assert pydicom.dcmread(tmp_path / "ct.dcm").StudyInstanceUID in uids
+
+
+def test_the_key_never_appears_in_report_or_store(onto: Hyperontology, tmp_path: Path) -> None:
+    import base64
+
+    report = run([SAMPLES], onto, tmp_path / "store")
+    secret = bytes(range(32))
+    forms = {secret.hex(), secret.hex().upper(), base64.b64encode(secret).decode()}
+    text = json.dumps(report) + exported(tmp_path / "store", ["data", "provenance", "quarantine"]) + repr(KEY)
+    assert not any(form in text for form in forms)
+    assert report["run"]["key_id"] == KEY.key_id
