@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from hyperontology import __version__
 from hyperontology.cli import data, deid, ontology
 from hyperontology.errors import HyperontologyError
+from hyperontology.server import cli as server_cli
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     ontology.register(commands)
     data.register(commands)
     deid.register(commands)
+    server_cli.register(commands)
     return parser
 
 
