@@ -55,6 +55,8 @@ def register(commands: Any) -> None:
     quick = commands.add_parser("quickstart", help="ingest the sample data (pydicom's test files and the shipped "
                                 "clinical samples) into an embedded store and query it")
     _store_args(quick)
+    quick.add_argument("--serve", action="store_true", help="then serve the store on localhost (SPARQL + search)")
+    quick.add_argument("--port", type=int, default=8000, help="port for --serve (default 8000)")
     quick.set_defaults(run=cmd_quickstart)
     mapping = commands.add_parser("mapping", help="check mapping files and what they leave unmapped")
     sub = mapping.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -199,6 +201,18 @@ def cmd_quickstart(args: argparse.Namespace) -> int:
         for row in store.query(QUICK_QUERY):
             label = row["modality"].value if row["modality"] is not None else "(unlabelled)"
             print(f"  {row['n'].value:>4}  {label}")
+    if args.serve:
+        return _serve(args.store, args.port)
+    return 0
+
+
+def _serve(store: Path, port: int) -> int:
+    import uvicorn
+
+    from hyperontology.server import ServerSettings, create_app
+
+    print(f"serving {store} on http://127.0.0.1:{port}/ (SPARQL at /sparql, API at /docs); Ctrl+C to stop")
+    uvicorn.run(create_app(ServerSettings(store=store)), host="127.0.0.1", port=port, log_level="warning")
     return 0
 
 

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from hyperontology import __version__
 from hyperontology.ontology import Hyperontology, load_ontology
 from hyperontology.server.api import build_router
+from hyperontology.server.pages import pages_router
 from hyperontology.server.settings import ServerSettings
 from hyperontology.server.sparql import Answer, QueryRunner, SparqlError, service_description
 from hyperontology.store.oxigraph import GRAPHS
@@ -97,6 +98,7 @@ def create_app(settings: ServerSettings, *, ontology: Hyperontology | None = Non
     app.include_router(_sparql_routes(node))
     app.include_router(_status_routes(node))
     app.include_router(build_router(onto))
+    app.include_router(pages_router())
     return app
 
 

@@ -1,0 +1,297 @@
+"""Benchmark: the semantic cohort query over ~1M CDM triples, over HTTP, in raw pyoxigraph and in rdflib.
+
+Run: python bench/bench_sparql.py [--patients N] [--repeat R] [--rdflib-cap S]
+
+A deterministic synthetic cohort (patients, diagnoses coded with real concepts of the bundled ontology:
+lung cancer SCT:363358000, breast SCT:254837009 and prostate SCT:399068003 with their expansions; studies;
+series with modality DCM:CT/MR/PT) is written with the ontology graph into an on-disk store. The cohort
+query counts distinct patients with a diagnosis under SCT:363358000 (a property path over the hierarchy and
+the mappings, or a VALUES block from ``expand``) who have a CT series in a study. Measured in one run:
+median latency over HTTP (``hyperontology serve`` on loopback, POST form, JSON results), the same query in
+raw pyoxigraph on the same store in process, and in rdflib's in-memory graph (data plus the ontology triples
+the path needs; capped). Targets: pyoxigraph >= 500x faster than rdflib; HTTP overhead <= 25% over raw
+pyoxigraph. Machines here are shared: compare ratios, not absolute times. A benchmark, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pyoxigraph as ox
+
+from hyperontology import load_ontology
+from hyperontology.ontology.files import bundled_dir, module_files
+from hyperontology.ontology.schemes import VERSION
+from hyperontology.prefixes import HO, curie_to_iri
+from hyperontology.store.oxigraph import GRAPHS, NodeStore
+
+CDM = HO + "cdm#"
+DATA = HO + "data/bench/"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+PATH_PREDICATES = [RDFS + "subClassOf", SKOS + "exactMatch", SKOS + "broadMatch", SKOS + "narrowMatch"]
+LUNG, BREAST, PROSTATE = "SCT:363358000", "SCT:254837009", "SCT:399068003"
+MODALITIES = ["DCM:CT", "DCM:MR", "DCM:PT"]
+TRIPLES_PER_PATIENT = 33.5  # 1 + 1.5 diagnoses x 3 + 2 studies x 2 + 6 series x 4 (expected values)
+DEFAULT_PATIENTS = 30_000  # ~1M data triples
+
+PREFIXES = f"""PREFIX cdm: <{CDM}>
+PREFIX rdfs: <{RDFS}>
+PREFIX skos: <{SKOS}>
+PREFIX sct: <http://snomed.info/id/>
+PREFIX dcm: <http://dicom.nema.org/resources/ontology/DCM/>
+"""
+COHORT_BODY = """
+  ?d a cdm:Diagnosis ; cdm:patient ?p ; cdm:diagnosisCode ?code .
+  ?s a cdm:ImagingSeries ; cdm:patient ?p ; cdm:study ?st ; cdm:modality dcm:CT .
+  ?st a cdm:ImagingStudy ; cdm:patient ?p .
+}"""
+COHORT_PATH = PREFIXES + """SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE {
+  ?code (rdfs:subClassOf|skos:exactMatch|^skos:exactMatch|skos:broadMatch|^skos:narrowMatch)* sct:363358000 .
+""" + COHORT_BODY
+
+
+def cohort_values(onto: Any) -> str:
+    """The cohort query with the codes as a VALUES block from ``expand``."""
+    codes = " ".join(f"<{c.iri}>" for c in onto.expand(LUNG))
+    return PREFIXES + f"SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE {{\n  VALUES ?code {{ {codes} }}" + COHORT_BODY
+
+
+# ------------------------------------------------------------------------------------------ cohort
+def cohort_triples(patients: int, onto: Any, seed: int = 42) -> Iterator[tuple[str, str, str]]:
+    """Deterministic synthetic CDM triples (IRIs as strings): patients, diagnoses, studies, series."""
+    rng = random.Random(seed)
+    pools = [[c.iri for c in onto.expand(root)] for root in (LUNG, BREAST, PROSTATE)]
+    weights = [0.25, 0.40, 0.35]
+    modalities = [curie_to_iri(m) for m in MODALITIES]
+    n_dx = n_st = n_se = 0
+    for i in range(patients):
+        patient = f"{DATA}patient/{i}"
+        yield patient, RDF_TYPE, CDM + "Patient"
+        for _ in range(rng.choice((1, 1, 2, 2))):
+            dx, n_dx = f"{DATA}diagnosis/{n_dx}", n_dx + 1
+            pool = rng.choices(pools, weights)[0]
+            yield dx, RDF_TYPE, CDM + "Diagnosis"
+            yield dx, CDM + "patient", patient
+            yield dx, CDM + "diagnosisCode", rng.choice(pool)
+        for _ in range(rng.choice((1, 2, 3))):
+            study, n_st = f"{DATA}study/{n_st}", n_st + 1
+            yield study, RDF_TYPE, CDM + "ImagingStudy"
+            yield study, CDM + "patient", patient
+            for _ in range(rng.choice((1, 2, 3, 4, 5))):
+                series, n_se = f"{DATA}series/{n_se}", n_se + 1
+                yield series, RDF_TYPE, CDM + "ImagingSeries"
+                yield series, CDM + "patient", patient
+                yield series, CDM + "study", study
+                yield series, CDM + "modality", rng.choices(modalities, (0.35, 0.45, 0.20))[0]
+
+
+def build_store(path: Path, patients: int, onto: Any) -> int:
+    """Write the ontology graph and the cohort into a new on-disk store; returns the number of data triples."""
+    graph = GRAPHS["data"]
+    with NodeStore(path) as store:
+        store.ensure_ontology(module_files(bundled_dir()), VERSION)
+        batch: list[ox.Quad] = []
+        count = 0
+        for s, p, o in cohort_triples(patients, onto):
+            batch.append(ox.Quad(ox.NamedNode(s), ox.NamedNode(p), ox.NamedNode(o), graph))
+            if len(batch) >= 200_000:
+                store.store.bulk_extend(batch)
+                count += len(batch)
+                batch = []
+        store.store.bulk_extend(batch)
+        count += len(batch)
+        store.store.optimize()
+    return count
+
+
+def write_rdflib_input(store: ox.Store, target: Path) -> int:
+    """N-Triples for rdflib: the data graph plus the ontology triples the property path walks."""
+    quads = list(store.quads_for_pattern(None, None, None, GRAPHS["data"]))
+    for predicate in PATH_PREDICATES:
+        quads += store.quads_for_pattern(None, ox.NamedNode(predicate), None, GRAPHS["ontology"])
+    triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
+    ox.serialize(triples, output=str(target), format=ox.RdfFormat.N_TRIPLES)
+    return len(triples)
+
+
+# ------------------------------------------------------------------------------------------ server
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serve(store: Path, *extra: str) -> Iterator[str]:
+    """Run ``hyperontology serve`` on the store as a real process on loopback; yields its base URL."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "hyperontology", "serve", "--store", str(store),
+                             "--port", str(port), *extra])
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError("the server process exited")
+            try:
+                if httpx.get(base + "/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the server did not start")
+            time.sleep(0.1)
+        yield base
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def http_count(client: httpx.Client, query: str) -> int:
+    response = client.post("/sparql", data={"query": query}, headers={"Accept": "application/sparql-results+json"})
+    response.raise_for_status()
+    return int(response.json()["results"]["bindings"][0]["n"]["value"])
+
+
+def raw_count(store: ox.Store, query: str) -> int:
+    solutions = store.query(query, use_default_graph_as_union=True)
+    return int(next(iter(solutions))["n"].value)
+
+
+def interleaved(runs: dict[str, Callable[[], int]], repeat: int) -> tuple[dict[str, float], dict[str, set[int]]]:
+    """Median seconds of each function, runs alternated to share the machine's drift; the counts they gave."""
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    counts: dict[str, set[int]] = {name: set() for name in runs}
+    for name, fn in runs.items():  # warm-up
+        counts[name].add(fn())
+    for _ in range(repeat):
+        for name, fn in runs.items():
+            start = time.perf_counter()
+            counts[name].add(fn())
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}, counts
+
+
+# ------------------------------------------------------------------------------------------ rdflib
+def _rdflib_child(nt: str, queries: list[str], runs: int, conn: Any) -> None:
+    import rdflib
+
+    start = time.perf_counter()
+    graph = rdflib.Graph()
+    graph.parse(nt, format="nt")
+    conn.send(("loaded", len(graph), time.perf_counter() - start))
+    for query in queries:
+        for _ in range(runs):
+            start = time.perf_counter()
+            rows = list(graph.query(query))
+            conn.send(("ran", int(rows[0][0]), time.perf_counter() - start))
+
+
+def run_rdflib(nt: Path, queries: list[str], runs: int, cap: float) -> tuple[float, list[tuple[float, int | None]]]:
+    """Load time, then per query (median seconds, count); a capped query gives (elapsed, None) and ends the run."""
+    parent, child = mp.get_context("spawn").Pipe()
+    proc = mp.get_context("spawn").Process(target=_rdflib_child, args=(str(nt), queries, runs, child), daemon=True)
+    proc.start()
+    results: list[tuple[float, int | None]] = []
+    try:
+        if not parent.poll(1800):
+            raise RuntimeError("rdflib did not load the triples in 30 minutes")
+        _, size, load_s = parent.recv()
+        print(f"  rdflib loaded {size:,} triples in {load_s:.1f} s")
+        for _ in queries:
+            seconds, counts = [], set()
+            for _ in range(runs):
+                start = time.perf_counter()
+                if not parent.poll(cap):
+                    results.append((time.perf_counter() - start, None))
+                    return load_s, results
+                _, n, elapsed = parent.recv()
+                seconds.append(elapsed)
+                counts.add(n)
+            results.append((statistics.median(seconds), counts.pop() if len(counts) == 1 else -1))
+        return load_s, results
+    finally:
+        proc.kill()
+        proc.join()
+
+
+# ------------------------------------------------------------------------------------------ main
+def verdict(ok: bool) -> str:
+    return "OK" if ok else "MISSED"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--patients", type=int, default=DEFAULT_PATIENTS,
+                        help="patients in the cohort (default %(default)s: ~1M data triples)")
+    parser.add_argument("--repeat", type=int, default=25, help="timed repetitions over HTTP and pyoxigraph")
+    parser.add_argument("--rdflib-runs", type=int, default=1, help="timed rdflib runs of each query (1-3)")
+    parser.add_argument("--rdflib-cap", type=float, default=120.0, help="seconds before an rdflib query is cut")
+    args = parser.parse_args()
+    onto = load_ontology()
+    queries = {"path": COHORT_PATH, "values": cohort_values(onto)}
+    with tempfile.TemporaryDirectory(prefix="bench-sparql-") as tmp:
+        path = Path(tmp) / "store"
+        start = time.perf_counter()
+        size = build_store(path, args.patients, onto)
+        print(f"store: {args.patients:,} patients, {size:,} data triples, built in {time.perf_counter() - start:.1f} s")
+        store = ox.Store.read_only(str(path))
+        medians, counts = measure(path, store, queries, args.repeat)
+        nt = Path(tmp) / "rdflib.nt"
+        print(f"rdflib input: {write_rdflib_input(store, nt):,} triples")
+        del store
+        load_s, rdflib_results = run_rdflib(nt, list(queries.values()), args.rdflib_runs, args.rdflib_cap)
+    report(queries, medians, counts, dict(zip(queries, rdflib_results, strict=False)))
+
+
+def measure(path: Path, store: ox.Store, queries: dict[str, str],
+            repeat: int) -> tuple[dict[str, float], dict[str, set[int]]]:
+    with serve(path) as base, httpx.Client(base_url=base, timeout=120) as client:
+        runs: dict[str, Callable[[], int]] = {}
+        for name, query in queries.items():
+            runs[f"raw {name}"] = lambda q=query: raw_count(store, q)  # type: ignore[misc]
+            runs[f"http {name}"] = lambda q=query: http_count(client, q)  # type: ignore[misc]
+        return interleaved(runs, repeat)
+
+
+def report(queries: dict[str, str], medians: dict[str, float], counts: dict[str, set[int]],
+           rdflib_results: dict[str, tuple[float, int | None]]) -> None:
+    print(f"\n{'query':8} {'pyoxigraph':>12} {'HTTP':>12} {'HTTP overhead':>14} {'rdflib':>12} {'rdflib/pyox':>12}"
+          "  counts (pyox / HTTP / rdflib)")
+    for name in queries:
+        raw, http = medians[f"raw {name}"], medians[f"http {name}"]
+        overhead = (http - raw) / raw
+        rd_s, rd_n = rdflib_results.get(name, (float("nan"), None))
+        capped = rd_n is None
+        rd_text = f"> {rd_s:.0f} s" if capped else f"{rd_s:.2f} s"
+        ratio = rd_s / raw
+        ratio_text = f"> {ratio:,.0f}x" if capped else f"{ratio:,.0f}x"
+        oxc, htc = counts[f"raw {name}"], counts[f"http {name}"]
+        same = len(oxc) == 1 and oxc == htc and (capped or {rd_n} == oxc)
+        print(f"{name:8} {raw * 1000:10.1f}ms {http * 1000:10.1f}ms {overhead:13.1%} {rd_text:>12} {ratio_text:>12}"
+              f"  {sorted(oxc)} / {sorted(htc)} / {'n/a (capped)' if capped else rd_n}"
+              f"  {'same' if same else 'DIFFERENT'}")
+        print(f"         targets: rdflib/pyoxigraph >= 500x {verdict(ratio >= 500)};"
+              f" HTTP overhead <= 25% {verdict(overhead <= 0.25)}")
+    path_n, values_n = counts["raw path"], counts["raw values"]
+    print(f"path vs VALUES counts: {sorted(path_n)} vs {sorted(values_n)}"
+          f" ({'same' if path_n == values_n else 'different: the path and expand() disagree'})")
+
+
+if __name__ == "__main__":
+    main()
