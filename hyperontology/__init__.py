@@ -11,6 +11,8 @@ Examples
 'Malignant tumor of lung'
 """
 
+import typing as _typing
+
 from hyperontology.errors import (
     HyperontologyError,
     OntologyError,
@@ -22,6 +24,22 @@ from hyperontology.errors import (
 )
 from hyperontology.ontology import Concept, Hyperontology, SearchHit, load_ontology
 from hyperontology.prefixes import PREFIXES
+
+if _typing.TYPE_CHECKING:
+    from pathlib import Path
+
+    from hyperontology.client import Client
+
+
+def connect(target: "str | Path") -> "Client":
+    """A client for a node: a store directory (embedded) or the URL of a ``hyperontology serve`` endpoint.
+
+    ``.query(sparql)`` gives a pandas DataFrame; ``.cohort(...)``, ``.search(...)``, ``.expand(...)`` as the API.
+    See :mod:`hyperontology.client`.
+    """
+    from hyperontology.client import connect as _connect
+
+    return _connect(target)
 
 __version__ = "0.1.0"
 
@@ -38,5 +56,6 @@ __all__ = [
     "UnknownConceptError",
     "UnknownPrefixError",
     "__version__",
+    "connect",
     "load_ontology",
 ]

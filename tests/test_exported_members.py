@@ -7,7 +7,7 @@ import hyperontology
 PUBLIC = {
     "PREFIXES", "Concept", "Hyperontology", "HyperontologyError", "OntologyError", "OntologyLoadError",
     "ReasonerError", "ReleaseImportError", "SearchHit", "UnknownConceptError", "UnknownPrefixError",
-    "__version__", "load_ontology",
+    "__version__", "connect", "load_ontology",
 }
 
 
