@@ -1,7 +1,8 @@
 """The server application: :func:`create_app` builds the FastAPI app of a node.
 
 Routes: ``/sparql`` (SPARQL 1.1 Protocol, service description on a bare GET), ``/api/...`` (semantic
-search, see :mod:`hyperontology.server.api`), ``/health`` and ``/ready``. OpenAPI at ``/docs``.
+search, see :mod:`hyperontology.server.api`), ``/health`` and ``/ready``. OpenAPI at ``/docs``. When
+``settings.auth`` is configured, :mod:`hyperontology.server.auth` guards every route but the public ones.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from hyperontology import __version__
 from hyperontology.ontology import Hyperontology, load_ontology
 from hyperontology.server.api import build_router
+from hyperontology.server.auth import Authenticator, AuthMiddleware, allows
+from hyperontology.server.cohort_api import cohort_router
 from hyperontology.server.pages import pages_router
 from hyperontology.server.settings import ServerSettings
 from hyperontology.server.sparql import Answer, QueryRunner, SparqlError, service_description
@@ -87,9 +90,12 @@ def create_app(settings: ServerSettings, *, ontology: Hyperontology | None = Non
 
     app = FastAPI(title="hyperontology node", version=__version__, lifespan=lifespan,
                   description="SPARQL 1.1 endpoint and semantic search over a node's cancer-imaging data.")
+    if settings.auth is not None and settings.auth.enabled:  # added first: CORS stays outside, answers preflights
+        app.add_middleware(AuthMiddleware, authenticator=Authenticator(settings.auth))
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
-                           allow_headers=["*"], expose_headers=["X-Result-Truncated"])
+                           allow_headers=["*"],
+                           expose_headers=["X-Result-Truncated", "Retry-After", "WWW-Authenticate"])
 
     @app.exception_handler(SparqlError)
     async def sparql_error(_: Request, exc: SparqlError) -> Response:
@@ -98,6 +104,7 @@ def create_app(settings: ServerSettings, *, ontology: Hyperontology | None = Non
     app.include_router(_sparql_routes(node))
     app.include_router(_status_routes(node))
     app.include_router(build_router(onto))
+    app.include_router(cohort_router(onto, lambda: node.store))
     app.include_router(pages_router())
     return app
 
@@ -122,15 +129,23 @@ def _sparql_routes(node: Node) -> APIRouter:
     async def sparql_post(request: Request) -> Response:
         body = await _read_body(request, settings.max_request_bytes)
         kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        return _respond(await _post(node, kind, body.decode("utf-8", "replace"), request.headers.get("accept")))
+        text = body.decode("utf-8", "replace")
+        return _respond(await _post(node, kind, text, request.headers.get("accept"),
+                                    may_update=allows(request, "sparql:update")))
 
     return router
 
 
-async def _post(node: Node, kind: str, text: str, accept: str | None) -> Answer:
+def _refuse_update(may_update: bool) -> None:
+    if not may_update:
+        raise SparqlError(403, "the caller's roles do not allow SPARQL updates (needs sparql:update)")
+
+
+async def _post(node: Node, kind: str, text: str, accept: str | None, *, may_update: bool) -> Answer:
     if kind == FORM:
         form = parse_qs(text, keep_blank_values=True)
         if "update" in form:
+            _refuse_update(may_update)
             return await node.runner.update(form["update"][0])
         if "query" not in form:
             raise SparqlError(400, "the form has neither query= nor update=")
@@ -138,6 +153,7 @@ async def _post(node: Node, kind: str, text: str, accept: str | None) -> Answer:
     if kind == QUERY:
         return await node.runner.query(text, accept)
     if kind == UPDATE:
+        _refuse_update(may_update)
         return await node.runner.update(text)
     raise SparqlError(415, f"unsupported content type {kind!r}; use {FORM}, {QUERY} or {UPDATE}")
 

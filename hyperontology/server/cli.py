@@ -1,12 +1,21 @@
-"""``hyperontology serve``: run the node's server (SPARQL endpoint and search API) with uvicorn."""
+"""``hyperontology serve``: run the node's server (SPARQL endpoint and search API) with uvicorn.
+
+Authentication is configured by the ``[auth]`` table of a TOML file (``--config FILE``; the format is in
+:mod:`hyperontology.server.settings`). ``--hash-key`` reads an API key from stdin and prints the entry to paste
+into that file (the key itself is never written)::
+
+    python -c "import secrets; print(secrets.token_urlsafe(32))" > agent.key   # give agent.key to the caller
+    hyperontology serve --hash-key --key-id federated-search --role counts < agent.key >> node.toml
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
-from hyperontology.server.settings import ServerSettings
+from hyperontology.server.settings import AuthConfigError, ServerSettings, hash_key, load_auth_config
 
 
 def register(commands: Any) -> None:
@@ -14,7 +23,7 @@ def register(commands: Any) -> None:
     parser: argparse.ArgumentParser = commands.add_parser(
         "serve", help="serve a store: SPARQL 1.1 endpoint and semantic search API",
         description="Serve a node's store over HTTP (read-only unless --allow-update).")
-    parser.add_argument("--store", type=Path, required=True, metavar="DIR", help="the store directory")
+    parser.add_argument("--store", type=Path, metavar="DIR", help="the store directory (required to serve)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     parser.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
     parser.add_argument("--allow-update", action="store_true", help="accept SPARQL updates")
@@ -22,7 +31,26 @@ def register(commands: Any) -> None:
     parser.add_argument("--timeout", type=float, default=30.0, metavar="S", help="query timeout in seconds")
     parser.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
                         help="allow this origin (CORS); repeatable")
+    parser.add_argument("--config", type=Path, metavar="FILE",
+                        help="TOML file whose [auth] table configures API keys, OIDC and the rate limit")
+    keys = parser.add_argument_group("API keys")
+    keys.add_argument("--hash-key", action="store_true",
+                      help="read an API key from stdin, print its [[auth.api_keys]] entry and exit")
+    keys.add_argument("--key-id", default="caller", help="id of the hashed key (default: %(default)s)")
+    keys.add_argument("--role", action="append", default=[], metavar="ROLE",
+                      help="role of the hashed key (repeatable; default: reader)")
     parser.set_defaults(run=run)
+
+
+def _print_key_entry(args: argparse.Namespace) -> int:
+    try:
+        digest = hash_key(sys.stdin.readline())
+    except AuthConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    roles = ", ".join(f'"{role}"' for role in (args.role or ["reader"]))
+    print(f'[[auth.api_keys]]\nid = "{args.key_id}"\nhash = "{digest}"\nroles = [{roles}]')
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:
@@ -30,9 +58,24 @@ def run(args: argparse.Namespace) -> int:
 
     from hyperontology.server.app import create_app
 
+    if args.hash_key:
+        return _print_key_entry(args)
+    if args.store is None:
+        print("error: serve needs --store DIR", file=sys.stderr)
+        return 2
+    try:
+        auth = load_auth_config(args.config) if args.config is not None else None
+    except AuthConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     settings = ServerSettings(store=args.store, allow_update=args.allow_update, max_rows=args.max_rows,
-                              timeout_s=args.timeout, cors_origins=tuple(args.cors_origin))
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
+                              timeout_s=args.timeout, cors_origins=tuple(args.cors_origin), auth=auth)
+    try:
+        app = create_app(settings)
+    except AuthConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
 
 

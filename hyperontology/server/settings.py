@@ -1,9 +1,107 @@
-"""Settings of the server: one frozen dataclass, passed to :func:`hyperontology.server.create_app`."""
+"""Settings of the server: frozen dataclasses, passed to :func:`hyperontology.server.create_app`.
+
+Authentication is off unless :attr:`ServerSettings.auth` holds API keys or an OIDC issuer. It is read from the
+``[auth]`` table of a TOML file (``hyperontology serve --config FILE``, see :func:`load_auth_config`)::
+
+    [auth]
+    rate_limit_per_minute = 120          # per caller (API key id or token subject); omit for no limit
+
+    [[auth.api_keys]]                    # print one with: hyperontology serve --hash-key --key-id ID < keyfile
+    id = "federated-search"
+    hash = "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+    roles = ["counts"]
+
+    [auth.oidc]                          # Keycloak: issuer is the realm URL; add an audience mapper for `audience`
+    issuer = "https://keycloak.example.org/realms/eucaim"
+    audience = "hyperontology-node"
+    jwks = "/etc/hyperontology/jwks.json" # or https://.../protocol/openid-connect/certs (fetched, cached 5 min)
+    algorithms = ["RS256", "ES256"]
+    roles_claim = "realm_access.roles"
+    leeway_s = 30
+
+    [auth.roles]                         # more roles, or new permissions for the built-in ones
+    analyst = ["sparql:query", "api:search"]
+
+Keys are stored as the SHA-256 of the key, never in clear; keys must be random, at least 32 characters (a
+fast unsalted hash is then as safe as a slow salted one, and costs nothing per request).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from hyperontology.errors import HyperontologyError
+
+#: What a caller may do. ``sparql:query``: SELECT/ASK/CONSTRUCT/DESCRIBE on ``/sparql``; ``sparql:update``:
+#: SPARQL updates (when the server accepts them); ``api:search``: ``/api/*`` but the cohort counts;
+#: ``api:cohort``: ``/api/cohort`` (counts only).
+PERMISSIONS = frozenset({"sparql:query", "sparql:update", "api:search", "api:cohort"})
+
+#: The built-in roles. ``counts`` is for federated search agents that may only see cohort counts.
+DEFAULT_ROLES: Mapping[str, frozenset[str]] = {
+    "reader": frozenset({"sparql:query", "api:search", "api:cohort"}),
+    "updater": frozenset({"sparql:query", "sparql:update", "api:search", "api:cohort"}),
+    "counts": frozenset({"api:cohort"}),
+}
+
+MIN_KEY_LENGTH = 32
+ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "ES256", "ES384", "PS256"})
+
+
+class AuthConfigError(HyperontologyError, ValueError):
+    """The auth configuration is invalid (the message names the file and the key)."""
+
+
+@dataclass(frozen=True)
+class ApiKeyEntry:
+    """One API key: its id (logged and rate-limited by), ``sha256:<hex>`` of the key, and its roles."""
+
+    id: str
+    hash: str
+    roles: tuple[str, ...] = ("reader",)
+
+
+@dataclass(frozen=True)
+class OidcSettings:
+    """Bearer tokens (JWT) of one OIDC issuer, checked against its JSON Web Key Set.
+
+    ``jwks`` is a local file path, or an ``https://`` URL fetched on first use and cached. ``roles_claim``
+    is a dotted path into the claims (Keycloak realm roles: ``realm_access.roles``).
+    """
+
+    issuer: str
+    audience: str
+    jwks: str
+    algorithms: tuple[str, ...] = ("RS256", "ES256")
+    roles_claim: str = "realm_access.roles"
+    leeway_s: float = 30.0
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    """Who may call the server: API keys, an OIDC issuer, a per-caller rate limit and the role table.
+
+    Examples
+    --------
+    >>> AuthSettings().enabled
+    False
+    >>> AuthSettings(api_keys=(ApiKeyEntry("agent", hash_key("k" * 32), ("counts",)),)).enabled
+    True
+    """
+
+    api_keys: tuple[ApiKeyEntry, ...] = ()
+    oidc: OidcSettings | None = None
+    rate_limit_per_minute: int | None = None
+    roles: Mapping[str, frozenset[str]] = field(default_factory=lambda: dict(DEFAULT_ROLES))
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.api_keys) or self.oidc is not None
 
 
 @dataclass(frozen=True)
@@ -28,6 +126,8 @@ class ServerSettings:
     workers
         Size of the bounded pool of query threads; when every thread is busy (for example with queries
         that timed out and still run) new queries are refused with 503 at once, so the server keeps answering.
+    auth
+        Authentication and authorisation (see :mod:`hyperontology.server.auth`); off when None or empty.
 
     Examples
     --------
@@ -42,3 +142,81 @@ class ServerSettings:
     max_request_bytes: int = 1_000_000
     cors_origins: tuple[str, ...] = ()
     workers: int = 4
+    auth: AuthSettings | None = None
+
+
+def hash_key(key: str) -> str:
+    """The stored form of an API key: ``sha256:<hex>`` (refuses keys shorter than 32 characters).
+
+    Examples
+    --------
+    >>> hash_key("x" * 32)[:15]
+    'sha256:c62e4615'
+    """
+    key = key.strip()
+    if len(key) < MIN_KEY_LENGTH:
+        raise AuthConfigError(f"an API key must be at least {MIN_KEY_LENGTH} random characters")
+    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+
+
+def load_auth_config(path: Path) -> AuthSettings:
+    """Read the ``[auth]`` table of a TOML file; errors name the file and the key."""
+    try:
+        with path.open("rb") as handle:
+            table = tomllib.load(handle).get("auth", {})
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise AuthConfigError(f"{path}: {exc}") from exc
+    try:
+        return _auth_settings(table)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise AuthConfigError(f"{path}: [auth] {exc}") from exc
+
+
+def _auth_settings(table: dict[str, Any]) -> AuthSettings:
+    _known(table, {"api_keys", "oidc", "rate_limit_per_minute", "roles"}, "auth")
+    roles = dict(DEFAULT_ROLES)
+    for name, perms in table.get("roles", {}).items():
+        unknown = set(perms) - PERMISSIONS
+        if unknown:
+            raise ValueError(f"roles.{name}: unknown permissions {sorted(unknown)}; known: {sorted(PERMISSIONS)}")
+        roles[name] = frozenset(perms)
+    keys = tuple(_api_key(entry, roles) for entry in table.get("api_keys", []))
+    if len({k.id for k in keys}) != len(keys):
+        raise ValueError("api_keys: two entries share an id")
+    limit = table.get("rate_limit_per_minute")
+    if limit is not None and (not isinstance(limit, int) or limit < 1):
+        raise ValueError("rate_limit_per_minute must be a positive integer")
+    oidc = _oidc(table["oidc"]) if "oidc" in table else None
+    return AuthSettings(api_keys=keys, oidc=oidc, rate_limit_per_minute=limit, roles=roles)
+
+
+def _api_key(entry: dict[str, Any], roles: Mapping[str, frozenset[str]]) -> ApiKeyEntry:
+    _known(entry, {"id", "hash", "roles"}, "api_keys")
+    digest = str(entry["hash"])
+    if not digest.startswith("sha256:") or len(digest) != 71:
+        raise ValueError(f"api_keys {entry['id']!r}: hash must be 'sha256:' and 64 hex digits (see --hash-key)")
+    granted = tuple(entry.get("roles", ["reader"]))
+    unknown = set(granted) - set(roles)
+    if unknown:
+        raise ValueError(f"api_keys {entry['id']!r}: unknown roles {sorted(unknown)}")
+    return ApiKeyEntry(id=str(entry["id"]), hash=digest.lower(), roles=granted)
+
+
+def _oidc(table: dict[str, Any]) -> OidcSettings:
+    _known(table, {"issuer", "audience", "jwks", "algorithms", "roles_claim", "leeway_s"}, "oidc")
+    algorithms = tuple(table.get("algorithms", ("RS256", "ES256")))
+    if not algorithms or set(algorithms) - ALGORITHMS:
+        raise ValueError(f"oidc.algorithms must be among {sorted(ALGORITHMS)}")
+    return OidcSettings(issuer=str(table["issuer"]), audience=str(table["audience"]), jwks=str(table["jwks"]),
+                        algorithms=algorithms, roles_claim=str(table.get("roles_claim", "realm_access.roles")),
+                        leeway_s=float(table.get("leeway_s", 30.0)))
+
+
+def _known(table: dict[str, Any], keys: set[str], where: str) -> None:
+    unknown = set(table) - keys
+    if unknown:
+        raise ValueError(f"{where}: unknown keys {sorted(unknown)}; known: {sorted(keys)}")
+
+
+__all__ = ["ApiKeyEntry", "AuthConfigError", "AuthSettings", "OidcSettings", "ServerSettings", "hash_key",
+           "load_auth_config"]
