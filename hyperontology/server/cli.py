@@ -29,6 +29,9 @@ def register(commands: Any) -> None:
     parser.add_argument("--allow-update", action="store_true", help="accept SPARQL updates")
     parser.add_argument("--max-rows", type=int, default=10_000, metavar="N", help="row cap of SELECT results")
     parser.add_argument("--timeout", type=float, default=30.0, metavar="S", help="query timeout in seconds")
+    parser.add_argument("--workers", type=int, default=4, metavar="N", help="query threads (default 4)")
+    parser.add_argument("--queue-wait", type=float, default=10.0, metavar="S",
+                        help="how long a query waits for a free thread before 503 (default 10)")
     parser.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
                         help="allow this origin (CORS); repeatable")
     parser.add_argument("--config", type=Path, metavar="FILE",
@@ -69,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     settings = ServerSettings(store=args.store, allow_update=args.allow_update, max_rows=args.max_rows,
-                              timeout_s=args.timeout, cors_origins=tuple(args.cors_origin), auth=auth)
+                              timeout_s=args.timeout, cors_origins=tuple(args.cors_origin), auth=auth,
+                              workers=max(1, args.workers), queue_wait_s=args.queue_wait)
     try:
         app = create_app(settings)
     except AuthConfigError as exc:

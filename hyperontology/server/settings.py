@@ -124,8 +124,10 @@ class ServerSettings:
     cors_origins
         Origins allowed by CORS (none by default).
     workers
-        Size of the bounded pool of query threads; when every thread is busy (for example with queries
-        that timed out and still run) new queries are refused with 503 at once, so the server keeps answering.
+        Size of the bounded pool of query threads.
+    queue_wait_s
+        How long a query waits for a free thread (all busy, e.g. with queries that timed out and still run)
+        before it is refused with 503, so the server keeps answering.
     auth
         Authentication and authorisation (see :mod:`hyperontology.server.auth`); off when None or empty.
 
@@ -142,6 +144,7 @@ class ServerSettings:
     max_request_bytes: int = 1_000_000
     cors_origins: tuple[str, ...] = ()
     workers: int = 4
+    queue_wait_s: float = 10.0
     auth: AuthSettings | None = None
 
 

@@ -2,7 +2,8 @@
 
 Queries run in a bounded pool of worker threads with a timeout. pyoxigraph cannot cancel a running
 query: after a timeout the client gets 503 and the query finishes in the background, holding its thread;
-when every thread is busy, new queries are refused with 503 at once, so the server keeps answering.
+a new query waits for a free thread up to ``queue_wait_s`` and is refused with 503 after that, so the server
+keeps answering.
 
 Examples
 --------
@@ -89,7 +90,9 @@ class QueryRunner:
             raise SparqlError(403, f"{keyword} is not allowed on this endpoint")
 
     async def _run(self, work: Callable[[], Answer]) -> Answer:
-        if not self._slots.acquire(blocking=False):
+        # wait (off the event loop) for a free query thread, up to queue_wait_s; then refuse, so the server
+        # keeps answering instead of piling up work it cannot start
+        if not await asyncio.to_thread(self._slots.acquire, True, self.settings.queue_wait_s):
             raise SparqlError(503, "server busy: every query thread is in use, retry later")
 
         def task() -> Answer:
