@@ -13,7 +13,12 @@ Hierarchy::
     │   ├── UnknownConceptError       a CURIE/IRI/code that is not a concept of the hyperontology
     │   ├── UnknownPrefixError        a CURIE prefix that PREFIXES does not define
     │   └── ReasonerError             the OWL reasoner could not run (e.g. no Java)
-    └── ReleaseImportError            a release file given to ``ontology import`` is unusable
+    ├── ReleaseImportError            a release file given to ``ontology import`` is unusable
+    ├── MappingError                  a mapping file is invalid (file:line: [rule] message), mapping.model
+    ├── ValueMapError                 a value map is malformed, mapping.valuemaps
+    ├── KeyMissingError               no usable pseudonymization key, pseudonymize.keys
+    ├── StoreError                    the store cannot be opened or written, store.oxigraph
+    └── AuthConfigError               a server configuration file is invalid, server.settings
 """
 
 from __future__ import annotations
