@@ -99,6 +99,11 @@ def read_all(files: list[Path], jobs: int, progress: bool) -> list[tuple[str, st
     return out
 
 
+def read_records(paths: Iterable[Path], *, jobs: int = 1) -> list[Record]:
+    """Every record of the files under ``paths`` (rejections left out: ``ingest`` reports them)."""
+    return [i for _, _, items in read_all(list(discover(paths)), jobs, False) for i in items if isinstance(i, Record)]
+
+
 def _progress(total: int, desc: str, enabled: bool) -> Any:
     from tqdm import tqdm
 
@@ -238,9 +243,7 @@ class Ingest:
         quads += [ox.Quad(run, ox.NamedNode(HO_NS + "mappingFile"), ox.Literal(f"{s.name}@{s.version}"), g)
                   for s in self.options.mappings.specs]
         store.ensure_ontology(module_files(bundled_dir()), VERSION)
-        before = store.count("data")
-        store.load(quads)
-        return store.count("data") - before
+        return store.load(quads).get("data", 0)
 
     def _account(self, outcome: MappingOutcome, bad: set[str], members: dict[int, list[Record]]) -> None:
         status: dict[int, str] = {}

@@ -14,9 +14,8 @@ import rdflib
 from hyperontology.mapping.engine import Mapper
 from hyperontology.mapping.loader import MappingSet, default_mappings_dir
 from hyperontology.ontology.api import load_ontology
-from hyperontology.pipeline import IngestOptions, discover, group_series, ingest, read_all
+from hyperontology.pipeline import IngestOptions, group_series, ingest, read_records
 from hyperontology.pseudonymize.keys import PseudonymKey, load_key, new_key_file
-from hyperontology.sources.base import Record
 from hyperontology.store.oxigraph import FORMATS, GRAPHS, NodeStore
 from hyperontology.validation.shacl import validate_store_export
 
@@ -137,8 +136,7 @@ def cmd_mapping_check(args: argparse.Namespace) -> int:
     print(f"{len(mappings.specs)} mapping files valid: " + ", ".join(f"{s.name}@{s.version}" for s in mappings.specs))
     if not args.paths:
         return 0
-    records: list[Record] = [i for _, _, items in read_all(list(discover(args.paths)), 1, False)
-                             for i in items if isinstance(i, Record)]
+    records = read_records(args.paths)
     grouped, _ = group_series(records)
     mapper = Mapper(mappings.specs, key=PseudonymKey(bytes(32)), valuemaps=mappings.valuemaps,
                     ontology=load_ontology())
@@ -220,8 +218,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     """Exit 0 when no raw identifier of the inputs is in the store, 1 (listing counts, not values) otherwise."""
     from hyperontology.pseudonymize.scan import identifiers, scan_store
 
-    records = [i for _, _, items in read_all(list(discover(args.paths)), 1, False) for i in items
-               if isinstance(i, Record)]
+    records = read_records(args.paths)
     needles = identifiers(records)
     with NodeStore(args.store) as store:
         hits = scan_store(store, needles)

@@ -73,7 +73,6 @@ class Mapper:
         self.key = key
         self.valuemaps = valuemaps
         self.ontology = ontology
-        self.concepts: set[str] = {c.iri for c in ontology} if ontology is not None else set()
         self._expansions: dict[tuple[str, ...], frozenset[str]] = {}
 
     def under(self, roots: tuple[str, ...]) -> frozenset[str]:
@@ -239,7 +238,7 @@ class Mapper:
             self._lost(rule, result, f"{curie!r} is not a valid code")
             return None
         iri = curie_to_iri(curie)
-        if self.concepts and iri not in self.concepts:
+        if self.ontology is not None and iri not in self.ontology:
             outcome.unknown_codes[curie] += 1
         return ox.NamedNode(iri)
 

@@ -70,7 +70,6 @@ class _Collector:
         self.kind: dict[str, str] = {}
         self.parents: dict[str, list[str]] = defaultdict(list)
         self.mappings: list[tuple[str, str, str]] = []
-        self.scheme_notation: dict[str, str] = {}
         self.triples = 0
 
     def add(self, s: str, p: str, o: ox.NamedNode | ox.Literal | ox.BlankNode) -> None:
@@ -83,7 +82,6 @@ class _Collector:
     def _literal(self, s: str, p: str, value: str) -> None:
         if p == SKOS + "notation":
             self.notation.setdefault(s, value)
-            self.scheme_notation.setdefault(s, value)
         elif p == SKOS + "prefLabel":
             self.pref[s].append(value.strip())
         elif p == RDFS + "label":
@@ -115,7 +113,7 @@ class _Collector:
         return out
 
     def _concept(self, iri: str, code: str, scheme_iri: str) -> Concept:
-        scheme = self.scheme_notation.get(scheme_iri) or scheme_iri.rsplit("/", 1)[-1]
+        scheme = self.notation.get(scheme_iri) or scheme_iri.rsplit("/", 1)[-1]
         names = sorted(self.labels.get(iri, []))
         prefs = sorted(self.pref.get(iri, []), key=lambda p: (p not in names, len(p), p))
         label = prefs[0] if prefs else (names[0] if names else code)

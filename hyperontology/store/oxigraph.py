@@ -60,7 +60,8 @@ class NodeStore:
         """Load the hyperontology into its graph unless this release is already there; True when loaded now."""
         if self.ontology_release() == release:
             return False
-        self.store.clear_graph(GRAPHS["ontology"]) if self.store.contains_named_graph(GRAPHS["ontology"]) else None
+        if self.store.contains_named_graph(GRAPHS["ontology"]):
+            self.store.clear_graph(GRAPHS["ontology"])
         for path in files:
             fmt = ox.RdfFormat.TURTLE if path.suffix == ".ttl" else ox.RdfFormat.RDF_XML
             self.store.bulk_load(path=str(path), format=fmt, to_graph=GRAPHS["ontology"])
@@ -69,10 +70,16 @@ class NodeStore:
         return True
 
     # ------------------------------------------------------------------------------------- data
-    def load(self, quads: Iterable[ox.Quad]) -> int:
-        """Add quads in one transaction; returns how many of them were new."""
+    def load(self, quads: Iterable[ox.Quad]) -> dict[str, int]:
+        """Add quads in one transaction; returns how many of them were new, per graph role."""
         batch = list(quads)
-        new = sum(1 for q in set(batch) if q not in self.store)
+        roles = {node.value: role for role, node in GRAPHS.items()}
+        new: dict[str, int] = {}
+        for quad in set(batch):
+            if quad not in self.store:
+                graph = str(getattr(quad.graph_name, "value", quad.graph_name))
+                role = roles.get(graph, graph)
+                new[role] = new.get(role, 0) + 1
         self.store.extend(batch)
         return new
 

@@ -29,7 +29,7 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import RDF, SH, XSD
 
-from hyperontology.validation.shacl import Violation, validate_graph
+from hyperontology.validation.shacl import Violation, to_rdflib, validate_graph
 
 _NUMERIC = {XSD.decimal, XSD.integer, XSD.double, XSD.float, XSD.int, XSD.long, XSD.nonNegativeInteger,
             XSD.positiveInteger, XSD.unsignedInt}
@@ -112,7 +112,7 @@ def _forms(quads: Iterable[ox.Quad], canon: Canonicaliser,
     types: dict[str, set[str]] = defaultdict(set)
     for q in quads:
         subject, pred = q.subject.value, q.predicate.value  # type: ignore[union-attr]
-        by_subject[subject].append((rdflib.URIRef(pred), _term(q.object)))
+        by_subject[subject].append((rdflib.URIRef(pred), to_rdflib(q.object)))
         if pred == str(RDF.type):
             types[subject].add(q.object.value)  # type: ignore[union-attr]
     forms: dict[str, tuple] = {}  # type: ignore[type-arg]
@@ -136,15 +136,6 @@ def _forms(quads: Iterable[ox.Quad], canon: Canonicaliser,
         forms[subject] = tuple(sorted(items, key=repr))
         back[subject] = mapping
     return forms, back
-
-
-def _term(term: ox.NamedNode | ox.Literal | ox.BlankNode | ox.Triple) -> rdflib.term.Node:
-    if isinstance(term, ox.NamedNode):
-        return rdflib.URIRef(term.value)
-    if isinstance(term, ox.Literal):
-        datatype = None if term.language else rdflib.URIRef(term.datatype.value)
-        return rdflib.Literal(term.value, lang=term.language, datatype=datatype)
-    return rdflib.BNode(str(term))
 
 
 def validate_fast(quads: list[ox.Quad], support: Iterable[tuple], shapes: rdflib.Graph,  # type: ignore[type-arg]

@@ -52,7 +52,8 @@ def shapes_path() -> Path:
     return bundled_dir() / "cdm-shapes.ttl"
 
 
-def _term(term: Any) -> rdflib.term.Node:
+def to_rdflib(term: Any) -> rdflib.term.Node:
+    """A pyoxigraph term as the rdflib term."""
     if isinstance(term, ox.NamedNode):
         return rdflib.URIRef(term.value)
     if isinstance(term, ox.Literal):
@@ -66,20 +67,21 @@ def _graph(quads: Iterable[ox.Quad]) -> rdflib.Graph:
     graph = rdflib.Graph()
     cache: dict[Any, rdflib.term.Node] = {}
     for q in quads:
-        triple = tuple(cache[t] if t in cache else cache.setdefault(t, _term(t))
+        triple = tuple(cache[t] if t in cache else cache.setdefault(t, to_rdflib(t))
                        for t in (q.subject, q.predicate, q.object))
         graph.add(triple)  # type: ignore[arg-type]
     return graph
 
 
-def support(graph: rdflib.Graph, ontology: Hyperontology, *, into: rdflib.Graph | None = None) -> None:
-    """Add the ontology triples that describe every concept the data references (and their ancestors).
+def support(graph: rdflib.Graph, ontology: Hyperontology) -> None:
+    """Add to ``graph`` the ontology triples that describe every concept it references (and their ancestors)."""
+    support_for({str(o) for o in graph.objects() if isinstance(o, rdflib.URIRef)}, ontology, graph)
 
-    They go into ``graph`` itself, or into ``into`` when given.
-    """
-    target = graph if into is None else into
+
+def support_for(iris: Iterable[str], ontology: Hyperontology, target: rdflib.Graph) -> None:
+    """Add to ``target`` the ontology triples describing the concepts among ``iris`` and their ancestors."""
     seen: set[str] = set()
-    todo = [str(o) for o in set(graph.objects()) if isinstance(o, rdflib.URIRef) and str(o) in ontology]
+    todo = [iri for iri in iris if iri in ontology]
     while todo:
         iri = todo.pop()
         if iri in seen:
@@ -136,11 +138,8 @@ def validate_quads(quads: list[ox.Quad], ontology: Hyperontology, *, shapes: Pat
     if fast:
         from hyperontology.validation.fast import validate_fast
 
-        concepts = rdflib.Graph()
-        for iri in {q.object.value for q in quads if isinstance(q.object, ox.NamedNode)}:
-            concepts.add((rdflib.URIRef(iri), RDF.type, rdflib.URIRef(iri)))  # a stand-in so support() sees it
         extra = rdflib.Graph()
-        support(concepts, ontology, into=extra)
+        support_for({q.object.value for q in quads if isinstance(q.object, ox.NamedNode)}, ontology, extra)
         return validate_fast(quads, extra, shapes_graph, data_ns=DATA_NS)
     graph = _graph(quads)
     support(graph, ontology)
