@@ -59,10 +59,11 @@ def pipeline(files: list[Path], store: Path, jobs: int) -> tuple[float, dict]:  
     options = IngestOptions(key=PseudonymKey(bytes(range(32))), mappings=MappingSet.load(default_mappings_dir()),
                             store_path=store, jobs=jobs)
     with NodeStore(store) as node:  # the ontology graph is loaded once per store, not per ingest: load it first
+        from hyperontology.ontology.closure import subsumption_triples
         from hyperontology.ontology.files import bundled_dir, module_files
         from hyperontology.ontology.schemes import VERSION
 
-        node.ensure_ontology(module_files(bundled_dir()), VERSION)
+        node.ensure_ontology(module_files(bundled_dir()), VERSION, subsumption_triples(onto))
     start = time.perf_counter()
     report = ingest(files, options, ontology=onto)
     return time.perf_counter() - start, report

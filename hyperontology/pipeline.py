@@ -24,12 +24,13 @@ import pyoxigraph as ox
 from hyperontology.mapping.engine import DATA, RDF_TYPE, EntityResult, Mapper, MappingOutcome
 from hyperontology.mapping.loader import MappingSet
 from hyperontology.ontology.api import Hyperontology
+from hyperontology.ontology.closure import subsumption_triples
 from hyperontology.ontology.files import bundled_dir, module_files
 from hyperontology.ontology.schemes import VERSION
 from hyperontology.pseudonymize.keys import PseudonymKey
 from hyperontology.sources.base import Provenance, Record, Rejection
 from hyperontology.sources.registry import SOURCES, source_for
-from hyperontology.store.oxigraph import GRAPHS, NodeStore
+from hyperontology.store.base import GRAPHS, Store, open_store
 from hyperontology.validation.shacl import Violation, validate_quads
 
 PROV = "http://www.w3.org/ns/prov#"
@@ -38,9 +39,12 @@ HO_NS = "https://w3id.org/hyperontology/"
 
 @dataclass(frozen=True)
 class IngestOptions:
+    """How to ingest. ``store_path``: the store's directory, an ``http(s)://`` URL of a remote store (see
+    :mod:`hyperontology.store.remote`), or None for a store in memory."""
+
     key: PseudonymKey
     mappings: MappingSet
-    store_path: Path | None = None
+    store_path: Path | str | None = None
     jobs: int = 1
     validate: bool = True
     progress: bool = False
@@ -151,7 +155,7 @@ class Ingest:
         mapper = Mapper(self.options.mappings.specs, key=self.options.key, valuemaps=self.options.mappings.valuemaps,
                         ontology=self.ontology, shift_dates=self.options.shift_dates)
         outcome = mapper.apply(grouped)
-        with NodeStore(self.options.store_path) as store:
+        with open_store(self.options.store_path) as store:
             violations = self._validate(outcome, store) if self.options.validate else []
             bad = self._quarantine(outcome, violations)
             quads = self._quads(outcome, bad, members, violations)
@@ -171,14 +175,13 @@ class Ingest:
                     records.append(item)
         return records
 
-    def _validate(self, outcome: MappingOutcome, store: NodeStore) -> list[Violation]:
+    def _validate(self, outcome: MappingOutcome, store: Store) -> list[Violation]:
         """SHACL on this batch, with the types of instances it links to that earlier runs loaded."""
         quads = [q for e in outcome.entities if not e.problems for q in e.quads]
         typed = {q.subject for q in quads if q.predicate == RDF_TYPE}
         linked = {q.object for q in quads if isinstance(q.object, ox.NamedNode)
                   and q.object.value.startswith(DATA) and q.object not in typed}
-        for node in linked:
-            quads += list(store.store.quads_for_pattern(node, RDF_TYPE, None, GRAPHS["data"]))
+        quads += _types_of(store, sorted(linked, key=str))
         # results about concepts themselves (nested value-set shapes) are explained by the instance's own result
         return [v for v in validate_quads(quads, self.ontology) if v.focus.startswith(DATA)]
 
@@ -234,7 +237,7 @@ class Ingest:
                     ox.Quad(ox.NamedNode(self.run_iri), ox.NamedNode(PROV + "used"), node, g)]
         return out
 
-    def _store(self, store: NodeStore, quads: list[ox.Quad]) -> int:
+    def _store(self, store: Store, quads: list[ox.Quad]) -> int:
         run = ox.NamedNode(self.run_iri)
         g = GRAPHS["provenance"]
         now = ox.Literal(datetime.now(UTC).isoformat(), datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#dateTime"))
@@ -242,7 +245,7 @@ class Ingest:
                           ox.NamedNode(PROV + "Activity"), g), ox.Quad(run, ox.NamedNode(PROV + "endedAtTime"), now, g)]
         quads += [ox.Quad(run, ox.NamedNode(HO_NS + "mappingFile"), ox.Literal(f"{s.name}@{s.version}"), g)
                   for s in self.options.mappings.specs]
-        store.ensure_ontology(module_files(bundled_dir()), VERSION)
+        store.ensure_ontology(module_files(bundled_dir()), VERSION, subsumption_triples(self.ontology))
         return store.load(quads).get("data", 0)
 
     def _account(self, outcome: MappingOutcome, bad: set[str], members: dict[int, list[Record]]) -> None:
@@ -300,6 +303,16 @@ class Ingest:
             "notes": [{"instance": e.iri, "source": str(e.record.provenance), "note": n}
                       for e in outcome.entities for n in e.notes][:500],
         }
+
+
+def _types_of(store: Store, nodes: list[ox.NamedNode], chunk: int = 500) -> list[ox.Quad]:
+    """The rdf:type quads of these instances in the data graph (one query per ``chunk`` instances)."""
+    out: list[ox.Quad] = []
+    for start in range(0, len(nodes), chunk):
+        values = " ".join(str(n) for n in nodes[start:start + chunk])
+        rows = store.query(f"SELECT ?s ?t WHERE {{ VALUES ?s {{ {values} }} ?s a ?t }}", default_graph=["data"])
+        out += [ox.Quad(row["s"], RDF_TYPE, row["t"], GRAPHS["data"]) for row in rows]
+    return out
 
 
 def _without_values(reason: str) -> str:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +12,7 @@ from pandas.testing import assert_frame_equal
 
 from hyperontology import UnknownConceptError
 from hyperontology.client import Client, ClientError, connect
+from tests.processes import node_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "search"))
 from test_cohort import build_store  # noqa: E402
@@ -29,54 +27,15 @@ SELECT ?d ?code ?date ?rows ?contrast ?missing WHERE {
   OPTIONAL { ?d cdm:noSuchProperty ?missing }
 } ORDER BY ?d"""
 
-LAUNCH = """
-import sys
-import uvicorn
-from pathlib import Path
-from hyperontology import load_ontology
-from hyperontology.server import ServerSettings, create_app
-from hyperontology.server.app import open_store
-from hyperontology.server.cohort_api import cohort_router
-path, port = Path(sys.argv[1]), int(sys.argv[2])
-onto = load_ontology()
-app = create_app(ServerSettings(store=path), ontology=onto)
-store, _ = open_store(path, writable=False)
-app.include_router(cohort_router(onto, lambda: store))
-uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
-"""
-
-
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_store(tmp_path_factory.mktemp("client") / "store")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def url(store: Path) -> Iterator[str]:
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-c", LAUNCH, str(store), str(port)])
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert proc.poll() is None, "the server process exited"
-            try:
-                if httpx.get(base + "/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.1)
-        yield base
-    finally:
-        proc.kill()
-        proc.wait()
+    with node_server(store) as client:
+        yield str(client.base_url).rstrip("/")
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from hyperontology.mapping.loader import MappingSet, default_mappings_dir
 from hyperontology.ontology.api import load_ontology
 from hyperontology.pipeline import IngestOptions, group_series, ingest, read_records
 from hyperontology.pseudonymize.keys import PseudonymKey, load_key, new_key_file
-from hyperontology.store.oxigraph import FORMATS, GRAPHS, NodeStore
+from hyperontology.store.base import FORMATS, GRAPHS, is_remote, open_store
 from hyperontology.validation.shacl import validate_store_export
 
 DEFAULT_STORE = Path("hyperontology-store")
@@ -66,9 +66,15 @@ def register(commands: Any) -> None:
     chk.set_defaults(run=cmd_mapping_check)
 
 
+def store_location(text: str) -> Path | str:
+    """``--store``: an http(s) URL of a remote store (kept as text) or a directory."""
+    return text if is_remote(text) else Path(text)
+
+
 def _store_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--store", type=Path, default=DEFAULT_STORE,
-                        help=f"store directory (default ./{DEFAULT_STORE})")
+    parser.add_argument("--store", type=store_location, default=DEFAULT_STORE, metavar="DIR|URL",
+                        help=f"store directory (default ./{DEFAULT_STORE}), or the URL of a SPARQL 1.1 + Graph "
+                             "Store Protocol server, e.g. http://127.0.0.1:7878 (an Oxigraph server)")
 
 
 def _mapping_args(parser: argparse.ArgumentParser) -> None:
@@ -108,7 +114,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    with NodeStore(args.store) as store:
+    with open_store(args.store, read_only=True) as store:
         data = store.export(None, "nt", graphs=["data"]) or b""
     graph = rdflib.Graph().parse(data=data.decode("utf-8"), format="nt") if data else rdflib.Graph()
     violations = validate_store_export(graph, load_ontology())
@@ -124,7 +130,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     graphs = list(GRAPHS) if args.graph and "all" in args.graph else (args.graph or ["data"])
-    with NodeStore(args.store) as store:
+    with open_store(args.store, read_only=True) as store:
         data = store.export(args.output, args.format, graphs=graphs)
     if data is not None:
         sys.stdout.buffer.write(data)
@@ -178,6 +184,10 @@ def cmd_quickstart(args: argparse.Namespace) -> int:
     """Ingest the samples with a demo key kept next to the store, then show what the store holds."""
     import os
 
+    if not isinstance(args.store, Path):
+        print("error: quickstart needs a store directory (--store DIR); ingest into a remote store with "
+              "`hyperontology ingest --store URL`", file=sys.stderr)
+        return 2
     key_path = args.store.with_name(args.store.name + ".key")
     if os.environ.get("HYPERONTOLOGY_KEY"):
         key = load_key(None)
@@ -194,7 +204,7 @@ def cmd_quickstart(args: argparse.Namespace) -> int:
     print(f"ingested {t['files']} files ({t['records']} records): {t['loaded']} loaded, {t['quarantined']} "
           f"quarantined, {t['not_mapped']} not mapped, {t['rejected']} rejected; report: {report_path}")
     print("instances: " + ", ".join(f"{k} {v}" for k, v in t["instances"].items()))
-    with NodeStore(args.store) as store:
+    with open_store(args.store) as store:
         print("series by modality:")
         for row in store.query(QUICK_QUERY):
             label = row["modality"].value if row["modality"] is not None else "(unlabelled)"
@@ -220,7 +230,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
     records = read_records(args.paths)
     needles = identifiers(records)
-    with NodeStore(args.store) as store:
+    with open_store(args.store, read_only=True) as store:
         hits = scan_store(store, needles)
     print(f"{len(needles)} identifying values of {len(records)} input records searched in {args.store}: "
           f"{sum(hits.values())} occurrences of {len(hits)} of them")

@@ -17,7 +17,7 @@ import pyoxigraph as ox
 from hyperontology.mapping.engine import DATA
 from hyperontology.prefixes import HO
 from hyperontology.sources.base import Record
-from hyperontology.store.oxigraph import GRAPHS, NodeStore
+from hyperontology.store.base import Store
 
 DICOM_IDENTIFYING = ("PatientID", "PatientName", "StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID",
                      "AccessionNumber", "InstitutionName", "OtherPatientIDs", "ReferringPhysicianName")
@@ -54,7 +54,7 @@ def _fhir_identifiers(resource: Any) -> list[Any]:
     return out
 
 
-def scan_store(store: NodeStore, needles: set[str], *, graphs: Iterable[str] = ("data", "provenance", "quarantine"),
+def scan_store(store: Store, needles: set[str], *, graphs: Iterable[str] = ("data", "provenance", "quarantine"),
                ) -> dict[str, int]:
     """Identifier -> number of store terms holding it (an empty dict means the store is clean)."""
     hits: dict[str, int] = {}
@@ -64,7 +64,7 @@ def scan_store(store: NodeStore, needles: set[str], *, graphs: Iterable[str] = (
     alternatives = "|".join(re.escape(n) for n in sorted(needles, key=len, reverse=True))
     pattern = re.compile(f"(?<![0-9A-Za-z])(?:{alternatives})(?![0-9A-Za-z])")
     for graph in graphs:
-        for quad in store.store.quads_for_pattern(None, None, None, GRAPHS[graph]):
+        for quad in store.quads(graph):
             if quad.predicate.value in _OWN_TEXT:
                 continue
             for term in (quad.subject, quad.object):

@@ -12,7 +12,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import parse_qs
 
-import pyoxigraph as ox
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -25,21 +24,22 @@ from hyperontology.server.cohort_api import cohort_router
 from hyperontology.server.pages import pages_router
 from hyperontology.server.settings import ServerSettings
 from hyperontology.server.sparql import Answer, QueryRunner, SparqlError, service_description
-from hyperontology.store.oxigraph import GRAPHS
+from hyperontology.store.base import Store, StoreError, is_remote, open_store
 
 FORM = "application/x-www-form-urlencoded"
 QUERY = "application/sparql-query"
 UPDATE = "application/sparql-update"
 
 
-def open_store(path: Path, *, writable: bool) -> tuple[ox.Store | None, str | None]:
-    """Open the store (read-only unless ``writable``): the store, or None and the reason it did not open."""
-    if not path.is_dir():
-        return None, f"{path}: no store there"
+def open_node_store(location: Path | str, *, writable: bool, timeout_s: float) -> tuple[Store | None, str | None]:
+    """Open the store, a directory or a remote store's URL (read-only unless ``writable``): the store, or None
+    and the reason it did not open. A remote store opens without a request: /ready tells whether it answers."""
+    if not is_remote(location) and not Path(location).is_dir():
+        return None, f"{location}: no store there"
     try:
-        return (ox.Store(str(path)) if writable else ox.Store.read_only(str(path))), None
-    except OSError as exc:
-        return None, f"{path}: cannot open the store ({exc}); is another process writing it?"
+        return open_store(location, read_only=not writable, timeout_s=timeout_s), None
+    except StoreError as exc:
+        return None, str(exc)
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -64,7 +64,8 @@ class Node:
 
     def __init__(self, settings: ServerSettings) -> None:
         self.settings = settings
-        self.store, self.reason = open_store(Path(settings.store), writable=settings.allow_update)
+        self.store, self.reason = open_node_store(settings.store, writable=settings.allow_update,
+                                                  timeout_s=settings.timeout_s + 5)
         self._runner = QueryRunner(self.store, settings) if self.store is not None else None
 
     @property
@@ -76,6 +77,9 @@ class Node:
     def close(self) -> None:
         if self._runner is not None:
             self._runner.close()
+        if self.store is not None:
+            self.store.close()
+            self.store = None
 
 
 def create_app(settings: ServerSettings, *, ontology: Hyperontology | None = None) -> FastAPI:
@@ -169,11 +173,15 @@ def _status_routes(node: Node) -> APIRouter:
     def ready() -> Response:
         if node.store is None:
             return JSONResponse({"status": "unavailable", "reason": node.reason}, status_code=503)
-        if not node.store.contains_named_graph(GRAPHS["ontology"]):
+        try:
+            loaded = node.store.has_graph("ontology")
+        except StoreError as exc:
+            return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
+        if not loaded:
             return JSONResponse({"status": "unavailable", "reason": "the ontology graph is missing"}, status_code=503)
         return JSONResponse({"status": "ready"})
 
     return router
 
 
-__all__ = ["create_app", "open_store"]
+__all__ = ["create_app", "open_node_store"]

@@ -2,7 +2,8 @@
 
 :class:`AuthMiddleware` (pure ASGI, outside every router, so routers added later are covered) lets through
 the public paths: ``/health``, ``/ready``, the OpenAPI docs and the query page (``/`` and ``/static/*``: static
-files holding no data; the page's own calls to ``/sparql`` then need credentials, which it does not send yet).
+files holding no data; the page's own calls to ``/sparql`` and ``/api`` need credentials, which the user
+pastes into its sign-in field: kept in the tab's sessionStorage and sent as ``Authorization``).
 Every other request needs ``Authorization: ApiKey <key>`` (the SHA-256 of the key compared in constant time
 with every configured hash) or ``Authorization: Bearer <JWT>`` (signature against the issuer's JWKS, ``iss``,
 ``aud``, ``exp``/``nbf`` with a small leeway, an allow-list of asymmetric algorithms: ``none`` and ``HS*``

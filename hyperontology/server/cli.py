@@ -6,6 +6,9 @@ into that file (the key itself is never written)::
 
     python -c "import secrets; print(secrets.token_urlsafe(32))" > agent.key   # give agent.key to the caller
     hyperontology serve --hash-key --key-id federated-search --role counts < agent.key >> node.toml
+
+``SERVICE``, ``LOAD`` and ``FROM`` are refused unless their target is under an ``--allow-remote PREFIX``
+(repeatable) or an entry of ``allow_remote`` in the ``[sparql]`` table of that file (both lists are used).
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from hyperontology.server.settings import AuthConfigError, ServerSettings, hash_key, load_auth_config
+from hyperontology.cli.data import store_location
+from hyperontology.server.allowlist import check_entry
+from hyperontology.server.settings import AuthConfigError, FileConfig, ServerSettings, hash_key, load_config
 
 
 def register(commands: Any) -> None:
@@ -23,7 +28,9 @@ def register(commands: Any) -> None:
     parser: argparse.ArgumentParser = commands.add_parser(
         "serve", help="serve a store: SPARQL 1.1 endpoint and semantic search API",
         description="Serve a node's store over HTTP (read-only unless --allow-update).")
-    parser.add_argument("--store", type=Path, metavar="DIR", help="the store directory (required to serve)")
+    parser.add_argument("--store", type=store_location, metavar="DIR|URL",
+                        help="the store: a directory, or the URL of a SPARQL 1.1 + Graph Store Protocol server "
+                             "(e.g. an Oxigraph server, http://127.0.0.1:7878); required to serve")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     parser.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
     parser.add_argument("--allow-update", action="store_true", help="accept SPARQL updates")
@@ -34,8 +41,12 @@ def register(commands: Any) -> None:
                         help="how long a query waits for a free thread before 503 (default 10)")
     parser.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
                         help="allow this origin (CORS); repeatable")
+    parser.add_argument("--allow-remote", action="append", default=[], metavar="PREFIX",
+                        help="let SERVICE, LOAD and FROM name URLs under this http(s) prefix; repeatable "
+                             "(everything else is refused)")
     parser.add_argument("--config", type=Path, metavar="FILE",
-                        help="TOML file whose [auth] table configures API keys, OIDC and the rate limit")
+                        help="TOML file whose [auth] table configures API keys, OIDC and the rate limit, and "
+                             "whose [sparql] table may list allow_remote prefixes")
     keys = parser.add_argument_group("API keys")
     keys.add_argument("--hash-key", action="store_true",
                       help="read an API key from stdin, print its [[auth.api_keys]] entry and exit")
@@ -56,6 +67,21 @@ def _print_key_entry(args: argparse.Namespace) -> int:
     return 0
 
 
+def _settings(args: argparse.Namespace) -> ServerSettings:
+    """The settings from the options and the ``--config`` file (its allow_remote list added to the options')."""
+    for entry in args.allow_remote:
+        try:
+            check_entry(entry)
+        except ValueError as exc:
+            raise AuthConfigError(f"--allow-remote: {exc}") from exc
+    config = load_config(args.config) if args.config is not None else FileConfig()
+    allow_remote = tuple(dict.fromkeys([*args.allow_remote, *config.allow_remote]))
+    return ServerSettings(store=args.store, allow_update=args.allow_update, max_rows=args.max_rows,
+                          timeout_s=args.timeout, cors_origins=tuple(args.cors_origin),
+                          auth=config.auth if args.config is not None else None, workers=max(1, args.workers),
+                          queue_wait_s=args.queue_wait, allow_remote=allow_remote)
+
+
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -67,15 +93,7 @@ def run(args: argparse.Namespace) -> int:
         print("error: serve needs --store DIR", file=sys.stderr)
         return 2
     try:
-        auth = load_auth_config(args.config) if args.config is not None else None
-    except AuthConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    settings = ServerSettings(store=args.store, allow_update=args.allow_update, max_rows=args.max_rows,
-                              timeout_s=args.timeout, cors_origins=tuple(args.cors_origin), auth=auth,
-                              workers=max(1, args.workers), queue_wait_s=args.queue_wait)
-    try:
-        app = create_app(settings)
+        app = create_app(_settings(args))
     except AuthConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -15,13 +15,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import pyoxigraph as ox
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hyperontology.errors import UnknownConceptError
 from hyperontology.ontology import Hyperontology
 from hyperontology.search.cohort import CohortCriteria, run_cohort
+from hyperontology.store.base import Store, StoreError
 
 
 class AgeRange(BaseModel):
@@ -65,7 +65,7 @@ class CohortCounts(BaseModel):
     sparql: str
 
 
-def cohort_router(ontology: Hyperontology, store: Callable[[], ox.Store | None]) -> APIRouter:
+def cohort_router(ontology: Hyperontology, store: Callable[[], Store | None]) -> APIRouter:
     """The ``/api/cohort`` route over one hyperontology and the node's store (``store()`` is None when closed)."""
     router = APIRouter(prefix="/api", tags=["search"])
 
@@ -79,6 +79,8 @@ def cohort_router(ontology: Hyperontology, store: Callable[[], ox.Store | None])
             return run_cohort(opened, request.criteria(), ontology)
         except UnknownConceptError as exc:
             raise HTTPException(status_code=404, detail={"message": str(exc), "concept": exc.ref}) from exc
+        except StoreError as exc:
+            raise HTTPException(status_code=503, detail=f"store unavailable: {exc}") from exc
 
     return router
 

@@ -1,7 +1,8 @@
 """Settings of the server: frozen dataclasses, passed to :func:`hyperontology.server.create_app`.
 
 Authentication is off unless :attr:`ServerSettings.auth` holds API keys or an OIDC issuer. It is read from the
-``[auth]`` table of a TOML file (``hyperontology serve --config FILE``, see :func:`load_auth_config`)::
+``[auth]`` table of a TOML file (``hyperontology serve --config FILE``, see :func:`load_config`); its ``[sparql]``
+table lists the targets ``SERVICE``, ``LOAD`` and ``FROM`` may name (:attr:`ServerSettings.allow_remote`)::
 
     [auth]
     rate_limit_per_minute = 120          # per caller (API key id or token subject); omit for no limit
@@ -22,6 +23,9 @@ Authentication is off unless :attr:`ServerSettings.auth` holds API keys or an OI
     [auth.roles]                         # more roles, or new permissions for the built-in ones
     analyst = ["sparql:query", "api:search"]
 
+    [sparql]                             # targets SERVICE, LOAD and FROM may name (see server.remote)
+    allow_remote = ["https://sparql.example.org/sparql"]
+
 Keys are stored as the SHA-256 of the key, never in clear; keys must be random, at least 32 characters (a
 fast unsalted hash is then as safe as a slow salted one, and costs nothing per request).
 """
@@ -36,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from hyperontology.errors import HyperontologyError
+from hyperontology.server.allowlist import check_entry
 
 #: What a caller may do. ``sparql:query``: SELECT/ASK/CONSTRUCT/DESCRIBE on ``/sparql``; ``sparql:update``:
 #: SPARQL updates (when the server accepts them); ``api:search``: ``/api/*`` but the cohort counts;
@@ -54,7 +59,7 @@ ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "ES256", "ES384", "PS256"})
 
 
 class AuthConfigError(HyperontologyError, ValueError):
-    """The auth configuration is invalid (the message names the file and the key)."""
+    """The server configuration is invalid (the message names the file, the table and the key)."""
 
 
 @dataclass(frozen=True)
@@ -111,7 +116,8 @@ class ServerSettings:
     Parameters
     ----------
     store
-        Directory of the node's pyoxigraph store (opened read-only unless ``allow_update``).
+        Directory of the node's pyoxigraph store (opened read-only unless ``allow_update``), or the URL of a
+        remote store (a SPARQL 1.1 + Graph Store Protocol server, see :mod:`hyperontology.store.remote`).
     allow_update
         Accept SPARQL updates (``update=`` or ``application/sparql-update``); refused with 403 otherwise.
     max_rows
@@ -130,6 +136,10 @@ class ServerSettings:
         before it is refused with 503, so the server keeps answering.
     auth
         Authentication and authorisation (see :mod:`hyperontology.server.auth`); off when None or empty.
+    allow_remote
+        URL prefixes (absolute ``http``/``https``) that ``SERVICE``, ``LOAD`` and ``FROM``/``USING`` may name;
+        every other target is refused with 403 (see :mod:`hyperontology.server.allowlist`). A dataset clause
+        naming one of the node's own graphs is always allowed.
 
     Examples
     --------
@@ -146,6 +156,22 @@ class ServerSettings:
     workers: int = 4
     queue_wait_s: float = 10.0
     auth: AuthSettings | None = None
+    allow_remote: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for entry in self.allow_remote:
+            try:
+                check_entry(entry)
+            except ValueError as exc:
+                raise AuthConfigError(str(exc)) from exc
+
+
+@dataclass(frozen=True)
+class FileConfig:
+    """What a ``--config`` TOML file configures: authentication (``[auth]``) and remote targets (``[sparql]``)."""
+
+    auth: AuthSettings = field(default_factory=AuthSettings)
+    allow_remote: tuple[str, ...] = ()
 
 
 def hash_key(key: str) -> str:
@@ -162,17 +188,37 @@ def hash_key(key: str) -> str:
     return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
-def load_auth_config(path: Path) -> AuthSettings:
-    """Read the ``[auth]`` table of a TOML file; errors name the file and the key."""
+def load_config(path: Path) -> FileConfig:
+    """Read the ``[auth]`` and ``[sparql]`` tables of a TOML file; errors name the file, the table and the key."""
     try:
         with path.open("rb") as handle:
-            table = tomllib.load(handle).get("auth", {})
+            document = tomllib.load(handle)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise AuthConfigError(f"{path}: {exc}") from exc
     try:
-        return _auth_settings(table)
+        auth = _auth_settings(document.get("auth", {}))
     except (KeyError, TypeError, ValueError) as exc:
         raise AuthConfigError(f"{path}: [auth] {exc}") from exc
+    try:
+        allow_remote = _sparql_settings(document.get("sparql", {}))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise AuthConfigError(f"{path}: [sparql] {exc}") from exc
+    return FileConfig(auth=auth, allow_remote=allow_remote)
+
+
+def load_auth_config(path: Path) -> AuthSettings:
+    """Read the ``[auth]`` table of a TOML file; errors name the file and the key."""
+    return load_config(path).auth
+
+
+def _sparql_settings(table: Any) -> tuple[str, ...]:
+    if not isinstance(table, dict):
+        raise TypeError("must be a table")
+    _known(table, {"allow_remote"}, "sparql")
+    entries = table.get("allow_remote", [])
+    if not isinstance(entries, list) or not all(isinstance(entry, str) for entry in entries):
+        raise TypeError("allow_remote must be a list of URL strings")
+    return tuple(check_entry(entry) for entry in entries)
 
 
 def _auth_settings(table: dict[str, Any]) -> AuthSettings:
@@ -221,5 +267,5 @@ def _known(table: dict[str, Any], keys: set[str], where: str) -> None:
         raise ValueError(f"{where}: unknown keys {sorted(unknown)}; known: {sorted(keys)}")
 
 
-__all__ = ["ApiKeyEntry", "AuthConfigError", "AuthSettings", "OidcSettings", "ServerSettings", "hash_key",
-           "load_auth_config"]
+__all__ = ["ApiKeyEntry", "AuthConfigError", "AuthSettings", "FileConfig", "OidcSettings", "ServerSettings",
+           "hash_key", "load_auth_config", "load_config"]

@@ -5,44 +5,38 @@ query: after a timeout the client gets 503 and the query finishes in the backgro
 a new query waits for a free thread up to ``queue_wait_s`` and is refused with 503 after that, so the server
 keeps answering.
 
+``SERVICE``, ``LOAD`` and the dataset clauses ``FROM``/``USING`` are refused with 403 unless their target is on
+the allow-list of :attr:`ServerSettings.allow_remote` (see :mod:`hyperontology.server.allowlist`; a dataset clause
+naming one of the node's own graphs is always allowed). ``LOAD`` is an update: it also needs ``allow_update``.
+
 Examples
 --------
->>> forbidden_keyword('SELECT * WHERE { SERVICE <http://x> { ?s ?p ?o } }')
-'SERVICE'
->>> forbidden_keyword('SELECT ?service WHERE { ?s <http://x/LOAD> "SERVICE" } # LOAD') is None
+>>> from hyperontology.server.allowlist import AllowList, remote_uses
+>>> remote_refusal('SELECT * WHERE { SERVICE <http://x/sparql> { ?s ?p ?o } }', AllowList([]))
+"SERVICE <http://x/sparql> is not on this endpoint's allow-list"
+>>> remote_refusal('SELECT * WHERE { SERVICE <http://x/sparql> { ?s ?p ?o } }', AllowList(["http://x/sparql"]))
+>>> remote_refusal('SELECT ?service WHERE { ?s <http://x/LOAD> "SERVICE" } # LOAD', AllowList([])) is None
 True
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import islice
 from typing import Any
 
 import pyoxigraph as ox
 
 from hyperontology.server import results as rs
+from hyperontology.server.allowlist import AllowList, remote_uses
+from hyperontology.server.allowlist import refusal as remote_refusal
 from hyperontology.server.settings import ServerSettings
-
-# strings (long and short), IRIs and comments: removed before looking for keywords
-_SKIPPED = re.compile(
-    r'"""(?:[^"\\]|\\.|"(?!""))*"""' r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
-    r'|"(?:[^"\\\n]|\\.)*"' r"|'(?:[^'\\\n]|\\.)*'"
-    r'|<[^<>"{}|^`\\\x00-\x20]*>' r"|#[^\n]*",
-    re.DOTALL,
-)
-_FORBIDDEN = re.compile(r"(?<![\w?$:])(SERVICE|LOAD)(?![\w:-])", re.IGNORECASE)
-
-
-def forbidden_keyword(text: str) -> str | None:
-    """The first of SERVICE / LOAD used as a keyword (not in a string, IRI, comment or name), else None."""
-    match = _FORBIDDEN.search(_SKIPPED.sub(" ", text))
-    return match.group(1).upper() if match else None
+from hyperontology.store.base import Store, StoreError
 
 
 class SparqlError(Exception):
@@ -64,7 +58,7 @@ class Answer:
 class QueryRunner:
     """Runs queries and updates on one store in a bounded thread pool, with a row cap and a timeout."""
 
-    def __init__(self, store: ox.Store, settings: ServerSettings) -> None:
+    def __init__(self, store: Store, settings: ServerSettings) -> None:
         self.store = store
         self.settings = settings
         self._pool = ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="sparql")
@@ -83,11 +77,15 @@ class QueryRunner:
         self._check_keywords(text)
         return await self._run(lambda: self._update(text))
 
-    @staticmethod
-    def _check_keywords(text: str) -> None:
-        keyword = forbidden_keyword(text)
-        if keyword:
-            raise SparqlError(403, f"{keyword} is not allowed on this endpoint")
+    @cached_property
+    def _allowed(self) -> AllowList:
+        return AllowList(self.settings.allow_remote)
+
+    def _check_keywords(self, text: str) -> None:
+        """403 for a SERVICE, LOAD, FROM or USING whose target is not allowed."""
+        reason = remote_refusal(text, self._allowed)
+        if reason:
+            raise SparqlError(403, reason)
 
     async def _run(self, work: Callable[[], Answer]) -> Answer:
         # wait (off the event loop) for a free query thread, up to queue_wait_s; then refuse, so the server
@@ -110,18 +108,20 @@ class QueryRunner:
     # ----------------------------------------------------------------------------- in the worker thread
     def _query(self, text: str, accept: str | None) -> Answer:
         try:
-            result = self.store.query(text, use_default_graph_as_union=True)
+            result = self.store.query(text)
+            if isinstance(result, ox.QuerySolutions):
+                return self._select(result, accept)
+            if isinstance(result, ox.QueryBoolean):
+                media = _negotiate(accept, rs.ASK_TYPES)
+                return Answer(result.serialize(format=rs.BOOLEAN_FORMATS[media]) or b"", media)
+            media = _negotiate(accept, rs.GRAPH_TYPES)
+            return Answer(result.serialize(format=rs.RDF_FORMATS[media]) or b"", media)
         except SyntaxError as exc:
             raise SparqlError(400, f"malformed query: {exc}") from exc
-        except OSError as exc:
-            raise SparqlError(500, f"the store could not be read: {exc}") from exc
-        if isinstance(result, ox.QuerySolutions):
-            return self._select(result, accept)
-        if isinstance(result, ox.QueryBoolean):
-            media = _negotiate(accept, rs.ASK_TYPES)
-            return Answer(result.serialize(format=rs.BOOLEAN_FORMATS[media]) or b"", media)
-        media = _negotiate(accept, rs.GRAPH_TYPES)
-        return Answer(result.serialize(format=rs.RDF_FORMATS[media]) or b"", media)
+        except StoreError as exc:
+            raise SparqlError(503, f"store unavailable: {exc}") from exc
+        except OSError as exc:  # results are read lazily: a SERVICE call may fail while they are written
+            raise _failure(text, exc, "the store could not be read") from exc
 
     def _select(self, result: ox.QuerySolutions, accept: str | None) -> Answer:
         media = _negotiate(accept, rs.SELECT_TYPES)
@@ -136,9 +136,18 @@ class QueryRunner:
             self.store.update(text)
         except SyntaxError as exc:
             raise SparqlError(400, f"malformed update: {exc}") from exc
+        except StoreError as exc:
+            raise SparqlError(503, f"store unavailable: {exc}") from exc
         except OSError as exc:
-            raise SparqlError(500, f"the store could not be written: {exc}") from exc
+            raise _failure(text, exc, "the store could not be written") from exc
         return Answer(b"update done\n", "text/plain")
+
+
+def _failure(text: str, exc: OSError, otherwise: str) -> SparqlError:
+    """502 when the text calls out (an allowed SERVICE or LOAD, which is then what failed), else 500."""
+    if any(use.keyword.split()[0] in ("SERVICE", "LOAD") for use in remote_uses(text)):
+        return SparqlError(502, f"a remote call (SERVICE or LOAD) failed: {exc}")
+    return SparqlError(500, f"{otherwise}: {exc}")
 
 
 def _negotiate(accept: str | None, offered: dict[str, str]) -> str:
@@ -165,4 +174,4 @@ def service_description(endpoint: str, *, allow_update: bool) -> str:
 """
 
 
-__all__ = ["Answer", "QueryRunner", "SparqlError", "forbidden_keyword", "service_description"]
+__all__ = ["Answer", "QueryRunner", "SparqlError", "remote_refusal", "service_description"]

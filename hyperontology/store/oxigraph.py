@@ -3,46 +3,55 @@
 Graphs: the hyperontology (``graph/ontology``), the CDM data (``graph/data``), provenance
 (``graph/provenance``) and quarantined records with their violations (``graph/quarantine``). Data loads
 are transactional (one ``Store.extend`` per batch): a failed or interrupted batch leaves nothing behind.
+The contract it shares with the remote store is :class:`hyperontology.store.base.Store`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 
-from hyperontology.errors import HyperontologyError
-from hyperontology.prefixes import HO
-
-GRAPHS = {
-    "ontology": ox.NamedNode(HO + "graph/ontology"),
-    "data": ox.NamedNode(HO + "graph/data"),
-    "provenance": ox.NamedNode(HO + "graph/provenance"),
-    "quarantine": ox.NamedNode(HO + "graph/quarantine"),
-}
-_LOADED = ox.NamedNode(HO + "ontologyRelease")
-FORMATS = {"nt": ox.RdfFormat.N_TRIPLES, "ttl": ox.RdfFormat.TURTLE, "nq": ox.RdfFormat.N_QUADS,
-           "trig": ox.RdfFormat.TRIG}
-
-
-class StoreError(HyperontologyError):
-    """The store cannot be opened, read or written (the message names it)."""
+from hyperontology.store.base import (
+    FORMATS,
+    GRAPHS,
+    RELEASE,
+    StoreError,
+    export_quads,
+    graph_role,
+    has_dataset_clause,
+    rdf_format,
+)
 
 
 class NodeStore:
-    """A node's store: open it on a directory (created if needed) or in memory (``path=None``)."""
+    """A node's embedded store: open it on a directory (created if needed) or in memory (``path=None``).
 
-    def __init__(self, path: Path | None = None) -> None:
+    ``read_only`` opens an existing directory without taking the write lock (a server next to an ingesting
+    process); writes then fail with :class:`StoreError`.
+    """
+
+    def __init__(self, path: Path | None = None, *, read_only: bool = False) -> None:
         self.path = path
+        self.location = str(path) if path is not None else ":memory:"
+        self.read_only = read_only
         try:
-            self.store = ox.Store(str(path)) if path is not None else ox.Store()
+            if path is None:
+                self.store = ox.Store()
+            elif read_only:
+                if not Path(path).is_dir():
+                    raise StoreError(f"{path}: no store there")
+                self.store = ox.Store.read_only(str(path))
+            else:
+                self.store = ox.Store(str(path))
         except OSError as exc:
-            raise StoreError(f"{path}: cannot open the store ({exc}); is another process using it?") from exc
+            raise StoreError(f"{path}: cannot open the store ({exc}); is another process writing it?") from exc
 
     def close(self) -> None:
-        self.store.flush()
+        if not self.read_only:
+            self.store.flush()
         del self.store
 
     def __enter__(self) -> NodeStore:
@@ -53,55 +62,64 @@ class NodeStore:
 
     # ------------------------------------------------------------------------------------- ontology
     def ontology_release(self) -> str | None:
-        quads = list(self.store.quads_for_pattern(GRAPHS["ontology"], _LOADED, None, GRAPHS["ontology"]))
+        quads = list(self.store.quads_for_pattern(GRAPHS["ontology"], RELEASE, None, GRAPHS["ontology"]))
         return str(getattr(quads[0].object, "value", "")) if quads else None
 
-    def ensure_ontology(self, files: list[Path], release: str) -> bool:
-        """Load the hyperontology into its graph unless this release is already there; True when loaded now."""
+    def ensure_ontology(self, files: list[Path], release: str, extra: Iterable[ox.Triple] = ()) -> bool:
         if self.ontology_release() == release:
             return False
+        self._writable()
         if self.store.contains_named_graph(GRAPHS["ontology"]):
             self.store.clear_graph(GRAPHS["ontology"])
         for path in files:
-            fmt = ox.RdfFormat.TURTLE if path.suffix == ".ttl" else ox.RdfFormat.RDF_XML
-            self.store.bulk_load(path=str(path), format=fmt, to_graph=GRAPHS["ontology"])
-        marker = ox.Quad(GRAPHS["ontology"], _LOADED, ox.Literal(release), GRAPHS["ontology"])
+            self.store.bulk_load(path=str(path), format=rdf_format(path), to_graph=GRAPHS["ontology"])
+        self.store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, GRAPHS["ontology"]) for t in extra)
+        marker = ox.Quad(GRAPHS["ontology"], RELEASE, ox.Literal(release), GRAPHS["ontology"])
         self.store.extend([marker])  # written last: a half-loaded ontology has no marker and is reloaded
         return True
 
     # ------------------------------------------------------------------------------------- data
     def load(self, quads: Iterable[ox.Quad]) -> dict[str, int]:
-        """Add quads in one transaction; returns how many of them were new, per graph role."""
+        self._writable()
         batch = list(quads)
-        roles = {node.value: role for role, node in GRAPHS.items()}
         new: dict[str, int] = {}
         for quad in set(batch):
             if quad not in self.store:
-                graph = str(getattr(quad.graph_name, "value", quad.graph_name))
-                role = roles.get(graph, graph)
+                role = graph_role(quad.graph_name)
                 new[role] = new.get(role, 0) + 1
-        self.store.extend(batch)
+        try:
+            self.store.extend(batch)
+        except OSError as exc:
+            raise StoreError(f"{self.location}: the batch could not be written ({exc}); nothing of it was") from exc
         return new
 
     def count(self, graph: str) -> int:
         return sum(1 for _ in self.store.quads_for_pattern(None, None, None, GRAPHS[graph]))
 
+    def has_graph(self, graph: str) -> bool:
+        return next(iter(self.store.quads_for_pattern(None, None, None, GRAPHS[graph])), None) is not None
+
+    def quads(self, graph: str) -> Iterator[ox.Quad]:
+        return iter(self.store.quads_for_pattern(None, None, None, GRAPHS[graph]))
+
     def query(self, sparql: str, *, default_graph: list[str] | None = None) -> Any:
-        """SPARQL over the store; the default graph is the union of all graphs unless ``default_graph`` names some."""
+        if has_dataset_clause(sparql):  # the query's own FROM / FROM NAMED
+            return self.store.query(sparql)
         if default_graph:
-            return self.store.query(sparql, default_graph=[GRAPHS[g] for g in default_graph])
+            return self.store.query(sparql, default_graph=[GRAPHS[g] for g in default_graph],
+                                    named_graphs=list(GRAPHS.values()))
         return self.store.query(sparql, use_default_graph_as_union=True)
 
+    def update(self, sparql: str) -> None:
+        self._writable()
+        self.store.update(sparql)
+
     def export(self, output: Path | None, fmt: str, *, graphs: list[str]) -> bytes | None:
-        """Serialise graphs: ``nq``/``trig`` keep graph names; ``nt``/``ttl`` merge the chosen graphs."""
-        if fmt not in FORMATS:
-            raise StoreError(f"unknown export format {fmt!r}; one of {', '.join(FORMATS)}")
-        quads = [q for g in graphs for q in self.store.quads_for_pattern(None, None, None, GRAPHS[g])]
-        items: list[ox.Quad] | list[ox.Triple] = quads
-        if fmt in ("nt", "ttl"):
-            items = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
-        prefixes = {"cdm": HO + "cdm#", "data": HO + "data/", "prov": "http://www.w3.org/ns/prov#"}
-        target = str(output) if output else None
-        if fmt in ("ttl", "trig"):
-            return ox.serialize(items, output=target, format=FORMATS[fmt], prefixes=prefixes)
-        return ox.serialize(items, output=target, format=FORMATS[fmt])
+        return export_quads((q for g in graphs for q in self.quads(g)), output, fmt)
+
+    def _writable(self) -> None:
+        if self.read_only:
+            raise StoreError(f"{self.location}: the store is open read-only")
+
+
+__all__ = ["FORMATS", "GRAPHS", "NodeStore", "StoreError"]

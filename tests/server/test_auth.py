@@ -10,7 +10,6 @@ import base64
 import hashlib
 import hmac
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -24,21 +23,11 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from hyperontology import load_ontology
-from hyperontology.mapping.loader import MappingSet, default_mappings_dir
-from hyperontology.pipeline import IngestOptions, ingest
-from hyperontology.pseudonymize.keys import PseudonymKey
 from hyperontology.server.auth import RateLimiter, required_permission
 from hyperontology.server.settings import AuthConfigError, hash_key, load_auth_config
+from tests.processes import LAUNCH_SERVE as LAUNCH
+from tests.processes import ingest_samples, node_server
 
-LAUNCH = """
-import argparse, sys
-from hyperontology.server import cli
-parser = argparse.ArgumentParser()
-cli.register(parser.add_subparsers())
-args = parser.parse_args(sys.argv[1:])
-sys.exit(args.run(args))
-"""
 ISSUER = "https://keycloak.test/realms/eucaim"
 AUDIENCE = "hyperontology-node"
 READER_KEY = "r" * 20 + "-reader-key-0123456789"
@@ -54,9 +43,7 @@ EC_KEY = ec.generate_private_key(ec.SECP256R1())
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("auth") / "store"
-    options = IngestOptions(key=PseudonymKey(bytes(range(32))), mappings=MappingSet.load(default_mappings_dir()),
-                            store_path=path)
-    ingest([default_mappings_dir().parent / "samples"], options, ontology=load_ontology())
+    ingest_samples(path)
     return path
 
 
@@ -72,29 +59,11 @@ def _config(directory: Path, body: str) -> Path:
 
 
 def _serve(store: Path, config: Path) -> Iterator[httpx.Client]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    proc = subprocess.Popen([sys.executable, "-c", LAUNCH, "serve", "--store", str(store), "--port", str(port),
-                             "--config", str(config)], stderr=subprocess.PIPE, text=True)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=20) as client:
-            deadline = time.monotonic() + 30
-            while True:
-                assert proc.poll() is None, f"the server process exited: {proc.stderr.read() if proc.stderr else ''}"
-                try:
-                    if client.get("/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, "the server did not start"
-                time.sleep(0.1)
-            yield client
-    finally:
-        proc.kill()
-        _, stderr = proc.communicate()
+    stderr: list[str] = []
+    with node_server(store, "--config", str(config), stderr=stderr) as client:
+        yield client
     for secret in (READER_KEY, COUNTS_KEY, LIMITED_KEY, "eyJ"):  # keys and tokens never reach the logs
-        assert secret not in stderr
+        assert secret not in stderr[0]
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,6 @@ from __future__ import annotations
 
 import http.client
 import importlib.util
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,14 +15,10 @@ from typing import Any
 import httpx
 import pytest
 
-from hyperontology import load_ontology
-from hyperontology.mapping.loader import MappingSet, default_mappings_dir
-from hyperontology.pipeline import IngestOptions, ingest
-from hyperontology.pseudonymize.keys import PseudonymKey
+from tests.processes import ingest_samples, node_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
-LAUNCHER = Path(__file__).with_name("page_app.py")
 NCIT_NSCLC = "<http://purl.obolibrary.org/obo/NCIT_C2926>"
 WAIT_S = 20
 
@@ -34,38 +26,14 @@ WAIT_S = 20
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("page") / "store"
-    options = IngestOptions(key=PseudonymKey(bytes(range(32))), mappings=MappingSet.load(default_mappings_dir()),
-                            store_path=path)
-    ingest([default_mappings_dir().parent / "samples"], options, ontology=load_ontology())
+    ingest_samples(path)
     return path
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def base_url(store: Path) -> Iterator[str]:
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen([sys.executable, str(LAUNCHER), "--store", str(store), "--port", str(port)])
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert proc.poll() is None, "the server process exited"
-            try:
-                if httpx.get(url + "/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.1)
-        yield url
-    finally:
-        proc.kill()
-        proc.wait()
+    with node_server(store) as client:
+        yield str(client.base_url).rstrip("/")
 
 
 # ------------------------------------------------------------------------------------------ served files
@@ -167,7 +135,7 @@ def test_page_in_chromium(browser: Any, base_url: str) -> None:
     # an example query, run with the button: a table with rows, a row count and the elapsed time
     Select(browser.find_element(By.ID, "examples")).select_by_visible_text(
         "Patients with a lung cancer diagnosis (any terminology)")
-    assert "^skos:narrowMatch)*" in _editor(browser) and "<http://snomed.info/id/363358000>" in _editor(browser)
+    assert "?code ho:subsumedBy SCT:363358000" in _editor(browser)
     browser.find_element(By.ID, "run").click()
     _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#results tbody tr"), "no result rows")
     status = browser.find_element(By.ID, "status").text
@@ -210,3 +178,70 @@ def test_page_in_chromium(browser: Any, base_url: str) -> None:
     assert status == 200 and media.startswith("text/csv")
     assert text.splitlines()[0] == "class,instances"
     assert any("cdm#Patient" in line for line in text.splitlines()[1:])
+
+
+# ------------------------------------------------------------------------------------------ with authentication
+PAGE_KEY = "p" * 20 + "-page-reader-key-0123"
+
+
+@pytest.fixture(scope="module")
+def secured_url(store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from hyperontology.server.settings import hash_key
+
+    config = tmp_path_factory.mktemp("page-auth") / "node.toml"
+    config.write_text(f'[[auth.api_keys]]\nid = "page"\nhash = "{hash_key(PAGE_KEY)}"\nroles = ["reader"]\n',
+                      encoding="utf-8")
+    with node_server(store, "--config", str(config)) as client:
+        yield str(client.base_url).rstrip("/")
+
+
+def _run_query(driver: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    _set_editor(driver, "SELECT ?s WHERE { ?s a ?c } LIMIT 3")
+    driver.find_element(By.ID, "run").click()
+
+
+def _error_shown(driver: Any) -> Any:
+    from selenium.webdriver.common.by import By
+
+    box = driver.find_element(By.ID, "error")
+    return box.is_displayed() and box
+
+
+def test_page_with_authentication(browser: Any, secured_url: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    for path in ("/", "/static/app.js", "/static/style.css"):  # the page itself stays public
+        assert httpx.get(secured_url + path).status_code == 200, path
+    browser.get(secured_url + "/")
+    _wait(browser, lambda d: "PREFIX SCT:" in _editor(d), "the editor is not prefilled")
+
+    # no credentials: 401, and the page says what to do
+    _run_query(browser)
+    error = _wait(browser, _error_shown, "no error shown without credentials")
+    assert "HTTP 401" in error.text and "paste an API key" in error.text, error.text
+
+    # signed in with the key: rows, and the concept search works
+    browser.find_element(By.ID, "credential").send_keys(PAGE_KEY)
+    browser.find_element(By.ID, "sign-in").click()
+    _wait(browser, lambda d: d.find_element(By.ID, "sign-out").is_displayed(), "not signed in")
+    assert "API key" in browser.find_element(By.ID, "signed-in-as").text
+    _run_query(browser)
+    _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#results tbody tr"), "no result rows when signed in")
+    assert not browser.find_element(By.ID, "error").is_displayed()
+    browser.find_element(By.ID, "concept").send_keys("NSCLC")
+    _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, '#suggestions li[data-curie="NCIT:C2926"]'),
+          "no suggestion when signed in")
+    stored = browser.execute_script("return [sessionStorage.getItem('hyperontology.credential'), "
+                                    "JSON.stringify(Object.assign({}, localStorage))];")
+    assert PAGE_KEY in stored[0] and PAGE_KEY not in stored[1]
+
+    # signed out: refused again
+    browser.find_element(By.ID, "sign-out").click()
+    _wait(browser, lambda d: d.find_element(By.ID, "credential").is_displayed(), "not signed out")
+    assert browser.execute_script("return sessionStorage.getItem('hyperontology.credential');") is None
+    _run_query(browser)
+    error = _wait(browser, lambda d: _error_shown(d) and "HTTP 401" in _error_shown(d).text and _error_shown(d),
+                  "queries still run after signing out")
+    assert "Sign in" in error.text

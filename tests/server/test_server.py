@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import io
 import json
-import socket
-import subprocess
-import sys
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,9 +16,7 @@ import pytest
 import rdflib
 
 from hyperontology import load_ontology
-from hyperontology.mapping.loader import MappingSet, default_mappings_dir
-from hyperontology.pipeline import IngestOptions, ingest
-from hyperontology.pseudonymize.keys import PseudonymKey
+from tests.processes import LAUNCH_SERVE, ingest_samples, node_server, oxigraph_server
 
 PREFIXES = """PREFIX cdm: <https://w3id.org/hyperontology/cdm#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
@@ -31,59 +26,33 @@ SELECT = PREFIXES + "SELECT ?d ?code WHERE { ?d a cdm:Diagnosis ; cdm:diagnosisC
 CONSTRUCT = PREFIXES + "CONSTRUCT { ?d cdm:diagnosisCode ?code } WHERE { ?d a cdm:Diagnosis ; cdm:diagnosisCode ?code }"
 SRJ = "application/sparql-results+json"
 
-LAUNCH = """
-import argparse, sys
-from hyperontology.server import cli
-parser = argparse.ArgumentParser()
-cli.register(parser.add_subparsers())
-args = parser.parse_args(sys.argv[1:])
-sys.exit(args.run(args))
-"""
+LAUNCH = LAUNCH_SERVE
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture(scope="module", params=["embedded", "remote"])
+def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path | str]:
+    """The samples ingested into the embedded store, or into a real Oxigraph server (the same suite runs on both)."""
     path = tmp_path_factory.mktemp("server") / "store"
-    options = IngestOptions(key=PseudonymKey(bytes(range(32))), mappings=MappingSet.load(default_mappings_dir()),
-                            store_path=path)
-    ingest([default_mappings_dir().parent / "samples"], options, ontology=load_ontology())
-    return path
+    with contextlib.ExitStack() as stack:
+        location: Path | str = path
+        if request.param == "remote":
+            location = stack.enter_context(oxigraph_server(path))
+        ingest_samples(location)
+        yield location
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _serve(store: Path, *extra: str) -> Iterator[httpx.Client]:
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-c", LAUNCH, "serve", "--store", str(store), "--port", str(port), *extra])
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=20) as client:
-            deadline = time.monotonic() + 30
-            while True:
-                assert proc.poll() is None, "the server process exited"
-                try:
-                    if client.get("/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, "the server did not start"
-                time.sleep(0.1)
-            yield client
-    finally:
-        proc.kill()
-        proc.wait()
+def _serve(store: Path | str, *extra: str) -> Iterator[httpx.Client]:
+    with node_server(store, *extra) as client:
+        yield client
 
 
 @pytest.fixture(scope="module")
-def server(store: Path) -> Iterator[httpx.Client]:
+def server(store: Path | str) -> Iterator[httpx.Client]:
     yield from _serve(store)
 
 
 @pytest.fixture(scope="module")
-def limited(store: Path) -> Iterator[httpx.Client]:
+def limited(store: Path | str) -> Iterator[httpx.Client]:
     yield from _serve(store, "--max-rows", "2", "--timeout", "1")
 
 
@@ -211,6 +180,21 @@ def test_semantic_cohort_query(server: httpx.Client) -> None:
       ?d a cdm:Diagnosis ; cdm:diagnosisCode ?code .
       ?code (rdfs:subClassOf|skos:exactMatch|^skos:exactMatch)* <http://snomed.info/id/363358000> }"""
     assert int(_bindings(server.get("/sparql", params={"query": query}))[0]["n"]) >= 1
+
+
+def test_the_closure_in_sparql_is_expand(server: httpx.Client) -> None:
+    """``ho:subsumedBy`` in the store gives, for a concept, exactly what ``expand`` gives in Python."""
+    onto = load_ontology()
+    for curie in ("SCT:363358000", "NCIT:C2926", "ICD10:C50"):
+        concept = onto.concept(curie)
+        query = f"SELECT ?c WHERE {{ ?c <https://w3id.org/hyperontology/subsumedBy> <{concept.iri}> }}"
+        found = {row["c"] for row in _bindings(server.get("/sparql", params={"query": query}))}
+        assert found == {c.iri for c in onto.expand(curie)}, curie
+        assert len(found) > 3
+    diagnoses = PREFIXES + """PREFIX ho: <https://w3id.org/hyperontology/>
+    SELECT (COUNT(DISTINCT ?d) AS ?n) WHERE { ?d a cdm:Diagnosis ; cdm:diagnosisCode/ho:subsumedBy ?top .
+      VALUES ?top { <http://snomed.info/id/363358000> } }"""
+    assert int(_bindings(server.get("/sparql", params={"query": diagnoses}))[0]["n"]) >= 1
 
 
 # ------------------------------------------------------------------------------------------ search API

@@ -1,5 +1,7 @@
 // The query page: SPARQL editor, example queries, concept search (/api/terms) and results (/sparql).
 // Plain ES2020 module; every piece of data reaches the page through textContent, never innerHTML.
+// Credentials (an API key or a bearer token) live in sessionStorage, never localStorage: they last as long as
+// the tab, and are sent as "Authorization: ApiKey <key>" or "Authorization: Bearer <token>" on every request.
 
 const PREFIXES = {
   cdm: "https://w3id.org/hyperontology/cdm#",
@@ -19,7 +21,6 @@ const PREFIXES = {
   LOINC: "http://loinc.org/rdf#",
 };
 const HEADER = Object.entries(PREFIXES).map(([p, ns]) => `PREFIX ${p}: <${ns}>`).join("\n") + "\n\n";
-const MAPPED = "(rdfs:subClassOf|skos:exactMatch|^skos:exactMatch|skos:broadMatch|^skos:narrowMatch)*";
 
 const EXAMPLES = [
   {
@@ -29,7 +30,7 @@ SELECT DISTINCT ?patient ?code ?label WHERE {
   ?diagnosis a cdm:Diagnosis ;
              cdm:patient ?patient ;
              cdm:diagnosisCode ?code .
-  ?code ${MAPPED} <http://snomed.info/id/363358000> .
+  ?code ho:subsumedBy SCT:363358000 .   # the concept, its descendants and mappings (materialised closure)
   OPTIONAL { ?code rdfs:label ?label }
 }
 ORDER BY ?patient`,
@@ -108,9 +109,72 @@ function clearError() {
   errorBox.hidden = true;
 }
 
+// ------------------------------------------------------------------------------------------ credentials
+const CREDENTIAL_KEY = "hyperontology.credential";
+
+/** "Bearer" for a JWT (three dot-separated parts), else "ApiKey"; an explicit choice wins. */
+export function credentialScheme(value, kind) {
+  if (kind === "ApiKey" || kind === "Bearer") return kind;
+  return value.split(".").length === 3 ? "Bearer" : "ApiKey";
+}
+
+function storedCredential() {
+  try {
+    const stored = JSON.parse(sessionStorage.getItem(CREDENTIAL_KEY) || "null");
+    return stored && typeof stored.value === "string" && stored.value ? stored : null;
+  } catch {
+    return null;
+  }
+}
+
+/** fetch() with the Authorization header of the stored credential, when there is one. */
+function apiFetch(url, options = {}) {
+  const headers = new Headers(options.headers || {});
+  const stored = storedCredential();
+  if (stored) headers.set("Authorization", `${stored.scheme} ${stored.value}`);
+  return fetch(url, { ...options, headers });
+}
+
+function showCredentialState() {
+  const stored = storedCredential();
+  $("signin").hidden = Boolean(stored);
+  $("signed-in").hidden = !stored;
+  $("signed-in-as").textContent = stored
+    ? `Signed in with ${stored.scheme === "Bearer" ? "a bearer token" : "an API key"} (this tab only)`
+    : "";
+}
+
+function setupCredentials() {
+  $("signin").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const input = $("credential");
+    const value = input.value.trim();
+    input.value = "";
+    if (!value) return;
+    const scheme = credentialScheme(value, $("credential-kind").value);
+    sessionStorage.setItem(CREDENTIAL_KEY, JSON.stringify({ scheme, value }));
+    clearError();
+    showCredentialState();
+  });
+  $("sign-out").addEventListener("click", () => {
+    sessionStorage.removeItem(CREDENTIAL_KEY);
+    showCredentialState();
+    statusLine.textContent = "Signed out";
+  });
+  showCredentialState();
+}
+
+const ADVICE = {
+  401: "Authentication is required or the credentials were not accepted: paste an API key or a bearer token " +
+       "in the field at the top of the page and press Sign in.",
+  403: "Your credentials were accepted, but their role does not allow this (ask the node's operator for a role " +
+       "that does), or the server refuses this kind of request.",
+};
+
 async function failure(response) {
   const text = (await response.text()).trim();
-  return `HTTP ${response.status} ${response.statusText}${text ? `\n${text}` : ""}`;
+  const advice = ADVICE[response.status] ? `\n${ADVICE[response.status]}` : "";
+  return `HTTP ${response.status} ${response.statusText}${advice}${text ? `\n${text}` : ""}`;
 }
 
 // ------------------------------------------------------------------------------------------ editor
@@ -147,7 +211,7 @@ function setupExamples() {
 
 // ------------------------------------------------------------------------------------------ running
 function sparqlRequest(query, accept) {
-  return fetch("/sparql", {
+  return apiFetch("/sparql", {
     method: "POST",
     headers: { "Content-Type": "application/x-www-form-urlencoded", Accept: accept },
     body: new URLSearchParams({ query }),
@@ -316,7 +380,7 @@ function setupSearch() {
     if (!text) return close();
     pending = new AbortController();
     try {
-      const response = await fetch(`/api/terms?${new URLSearchParams({ q: text, limit: "10" })}`,
+      const response = await apiFetch(`/api/terms?${new URLSearchParams({ q: text, limit: "10" })}`,
         { signal: pending.signal, headers: { Accept: "application/json" } });
       if (!response.ok) return showError(await failure(response));
       if (input.value.trim() === text) show(await response.json());
@@ -357,6 +421,7 @@ function start() {
   $("download").addEventListener("click", downloadCsv);
   setupExamples();
   setupSearch();
+  setupCredentials();
 }
 
 start();
