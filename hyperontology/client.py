@@ -25,6 +25,8 @@ import pyoxigraph as ox
 from hyperontology.errors import HyperontologyError, UnknownConceptError
 from hyperontology.ontology import Hyperontology, load_ontology
 from hyperontology.search.cohort import CohortCriteria, run_cohort
+from hyperontology.store.base import Store, StoreError
+from hyperontology.store.oxigraph import NodeStore
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 _INTEGERS = {XSD + t for t in ("integer", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger",
@@ -92,7 +94,7 @@ class Client:
     Use :func:`connect` to make one; close it (or use it in a ``with`` block) when done.
     """
 
-    def __init__(self, *, store: ox.Store | None = None, http: httpx.Client | None = None,
+    def __init__(self, *, store: Store | None = None, http: httpx.Client | None = None,
                  ontology: Hyperontology | None = None) -> None:
         if (store is None) == (http is None):
             raise ValueError("a Client needs exactly one of store= and http=")
@@ -110,6 +112,8 @@ class Client:
     def close(self) -> None:
         if self._http is not None:
             self._http.close()
+        if self._store is not None:
+            self._store.close()
         self._store = None
 
     def __enter__(self) -> Client:
@@ -132,7 +136,7 @@ class Client:
             return self._query_http(sparql)
         assert self._store is not None, "the client is closed"
         try:
-            result = self._store.query(sparql, use_default_graph_as_union=True)
+            result = self._store.query(sparql)
         except SyntaxError as exc:
             raise ClientError(f"invalid SPARQL: {exc}") from exc
         if not isinstance(result, ox.QuerySolutions):
@@ -229,13 +233,10 @@ def connect(target: str | Path, *, timeout: float = 60.0, ontology: Hyperontolog
     text = str(target)
     if text.startswith(("http://", "https://")):
         return Client(http=httpx.Client(base_url=text.rstrip("/"), timeout=timeout), ontology=ontology)
-    path = Path(text)
-    if not path.is_dir():
-        raise ClientError(f"{path}: no store there")
     try:
-        store = ox.Store.read_only(str(path))
-    except OSError as exc:
-        raise ClientError(f"{path}: cannot open the store read-only ({exc})") from exc
+        store = NodeStore(Path(text), read_only=True)
+    except StoreError as exc:
+        raise ClientError(str(exc)) from exc
     return Client(store=store, ontology=ontology)
 
 

@@ -29,6 +29,7 @@ from functools import cache
 from importlib.metadata import entry_points
 from typing import Any
 
+from hyperontology.dates import iso_date_part, read_date
 from hyperontology.errors import HyperontologyError
 from hyperontology.sources.fhir import reference_id
 
@@ -63,15 +64,8 @@ def parse_date(value: Any) -> str | None:
     """ISO ``YYYY-MM-DD`` from a date in one of the common formats (DICOM, ISO, day-first), else None."""
     if isinstance(value, datetime | date):
         return value.isoformat()[:10]
-    text = str(value).strip()
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}T.*", text):
-        text = text[:10]
-    for fmt in _DATE_FORMATS:
-        try:
-            return datetime.strptime(text, fmt).date().isoformat()
-        except ValueError:
-            continue
-    return None
+    day = read_date(iso_date_part(str(value).strip(), any_time=True), _DATE_FORMATS)
+    return None if day is None else day.isoformat()
 
 
 def parse_number(value: Any) -> float | None:

@@ -44,6 +44,7 @@ from pydicom.sequence import Sequence
 from pydicom.sr._concepts_dict import concepts
 from pydicom.tag import BaseTag, Tag
 
+from hyperontology.dates import dicom_date
 from hyperontology.errors import HyperontologyError
 from hyperontology.pseudonymize import keys
 from hyperontology.pseudonymize.keys import PseudonymKey
@@ -112,18 +113,6 @@ def offset_days(key: PseudonymKey, patient: str) -> int:
     return key.date_offset_days(patient)
 
 
-def _parse_date(text: str) -> dt.date | None:
-    digits = text.strip().replace(".", "")
-    try:
-        if len(digits) >= 8:
-            return dt.date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
-        if len(digits) in (4, 6):
-            return dt.date(int(digits[:4]), int(digits[4:6] or 1), 1)
-    except ValueError:
-        return None
-    return None
-
-
 def shift_date(text: str, days: int) -> str | None:
     """A DA or DT value moved by ``days`` (DT keeps its time part); None when it is not a date.
 
@@ -133,7 +122,7 @@ def shift_date(text: str, days: int) -> str | None:
     ('20200229', '20200229120000.5+0100', None)
     """
     text = text.strip()
-    day = _parse_date(text[:8] if len(text) >= 8 else text)
+    day = dicom_date(text[:8] if len(text) >= 8 else text, partial=True)
     if day is None or not text[: min(len(text), 8)].isdigit():
         return None
     width = 8 if len(text) >= 8 else len(text)
@@ -152,7 +141,7 @@ def derive_age(birth: str, reference: str) -> str | None:
     >>> derive_age("19700615", "20200614"), derive_age("", "20200101")
     ('049Y', None)
     """
-    born, then = _parse_date(birth), _parse_date(reference)
+    born, then = dicom_date(birth, partial=True), dicom_date(reference, partial=True)
     if born is None or then is None or len(birth.strip()) < 8:
         return None
     years = then.year - born.year - ((then.month, then.day) < (born.month, born.day))

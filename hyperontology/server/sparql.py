@@ -1,4 +1,4 @@
-"""The SPARQL 1.1 Protocol endpoint (``/sparql``) over the node's pyoxigraph store.
+"""The SPARQL 1.1 Protocol endpoint (``/sparql``) over the node's store (embedded or remote).
 
 Queries run in a bounded pool of worker threads with a timeout. pyoxigraph cannot cancel a running
 query: after a timeout the client gets 503 and the query finishes in the background, holding its thread;
@@ -11,7 +11,7 @@ naming one of the node's own graphs is always allowed). ``LOAD`` is an update: i
 
 Examples
 --------
->>> from hyperontology.server.allowlist import AllowList, remote_uses
+>>> from hyperontology.server.allowlist import AllowList
 >>> remote_refusal('SELECT * WHERE { SERVICE <http://x/sparql> { ?s ?p ?o } }', AllowList([]))
 "SERVICE <http://x/sparql> is not on this endpoint's allow-list"
 >>> remote_refusal('SELECT * WHERE { SERVICE <http://x/sparql> { ?s ?p ?o } }', AllowList(["http://x/sparql"]))
@@ -26,16 +26,16 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cached_property
 from itertools import islice
 from typing import Any
 
 import pyoxigraph as ox
 
 from hyperontology.server import results as rs
-from hyperontology.server.allowlist import AllowList, remote_uses
+from hyperontology.server.allowlist import AllowList
 from hyperontology.server.allowlist import refusal as remote_refusal
 from hyperontology.server.settings import ServerSettings
+from hyperontology.sparql_text import remote_uses
 from hyperontology.store.base import Store, StoreError
 
 
@@ -61,6 +61,7 @@ class QueryRunner:
     def __init__(self, store: Store, settings: ServerSettings) -> None:
         self.store = store
         self.settings = settings
+        self._allowed = AllowList(settings.allow_remote)
         self._pool = ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="sparql")
         self._slots = threading.BoundedSemaphore(settings.workers)
 
@@ -76,10 +77,6 @@ class QueryRunner:
             raise SparqlError(403, "updates are not allowed on this endpoint")
         self._check_keywords(text)
         return await self._run(lambda: self._update(text))
-
-    @cached_property
-    def _allowed(self) -> AllowList:
-        return AllowList(self.settings.allow_remote)
 
     def _check_keywords(self, text: str) -> None:
         """403 for a SERVICE, LOAD, FROM or USING whose target is not allowed."""

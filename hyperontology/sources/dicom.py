@@ -26,6 +26,7 @@ from pydicom.datadict import tag_for_keyword
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 
+from hyperontology.dates import dicom_date
 from hyperontology.sources.base import Provenance, Record, Rejection
 
 __all__ = ["DicomSource", "header_fields"]
@@ -105,15 +106,8 @@ def _number(text: str, kind: str) -> int | float:
 
 def _date(text: str) -> str | None:
     """A DICOM DA (``YYYYMMDD``, or the old ``YYYY.MM.DD``) as ISO ``YYYY-MM-DD``; None if not a valid date."""
-    digits = text.replace(".", "") if len(text) == 10 and text[4] == "." == text[7] else text
-    if len(digits) != 8 or not digits.isdigit():
-        return None
-    year, month, day = int(digits[:4]), int(digits[4:6]), int(digits[6:])
-    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
-    days = (31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-    if year < 1 or not 1 <= month <= 12 or not 1 <= day <= days[month - 1]:
-        return None
-    return f"{digits[:4]}-{digits[4:6]}-{digits[6:]}"
+    day = dicom_date(text)
+    return None if day is None else day.isoformat()
 
 
 def _time(text: str) -> str | None:

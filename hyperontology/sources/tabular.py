@@ -1,4 +1,5 @@
-"""CSV / TSV tables as records, plus pure parsers for the dates, numbers and quantities found in their cells.
+"""CSV / TSV tables as records, plus pure parsers for the numbers and quantities found in their cells (and, from
+:mod:`hyperontology.dates`, :func:`parse_date` for their dates).
 
 :class:`CsvSource` reads one table: UTF-8 (with or without BOM), UTF-16 with BOM (Excel "Unicode text"),
 else Windows-1252 / Latin-1; the delimiter (comma, semicolon or tab) is sniffed from the first lines; the first
@@ -21,9 +22,9 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from datetime import date, datetime
 from pathlib import Path
 
+from hyperontology.dates import parse_date
 from hyperontology.sources.base import Provenance, Record, Rejection
 
 __all__ = ["CsvSource", "parse_date", "parse_number", "parse_quantity"]
@@ -31,7 +32,6 @@ __all__ = ["CsvSource", "parse_date", "parse_number", "parse_quantity"]
 _DELIMITERS = (",", ";", "\t")
 _SNIFF_LINES = 50
 _SNIFF_CHARS = 64 * 1024
-_DATE_FORMATS = ("%Y-%m-%d", "%Y-%m", "%Y")
 _GROUPED = re.compile(r"\d{1,3}(?:(?P<sep>[ \u00a0\u202f',.])\d{3})(?:(?P=sep)\d{3})*")
 _LEADING_NUMBER = re.compile(
     r"\s*(?P<number>[+-]?[\d.,' \u00a0\u202f]*\d[.,]?(?:[eE][+-]?\d+)?)\s*(?P<unit>.*?)\s*", re.DOTALL
@@ -176,38 +176,6 @@ def _row(row: list[str], columns: list[str], where: Provenance, entity: str, not
         notes_here.append(f"row has {len(row)} of {len(columns)} cells; missing columns set to empty")
     cells = row[: len(columns)] + [""] * (len(columns) - len(row))
     return Record("csv", entity, dict(zip(columns, cells, strict=True)), where, tuple(notes_here))
-
-
-def parse_date(text: str, formats: Sequence[str] | None = None, *, dayfirst: bool = True) -> date | None:
-    """A date from ISO ``2020-01-12``, ``20200112``, ``12/01/2020`` (``12.01.2020``, ``12-01-2020``), ``2020-01``
-    or ``2020``; a month or a year alone gives its first day. ``formats`` (strptime) replace the defaults.
-    An ISO date-time keeps its date. Anything else, two-digit years included: None.
-
-    Examples
-    --------
-    >>> parse_date("2020-01-12"), parse_date("20200112"), parse_date("2020")
-    (datetime.date(2020, 1, 12), datetime.date(2020, 1, 12), datetime.date(2020, 1, 1))
-    >>> parse_date("12/01/2020"), parse_date("12/01/2020", dayfirst=False)
-    (datetime.date(2020, 1, 12), datetime.date(2020, 12, 1))
-    >>> parse_date("12/01/20") is None, parse_date("2020-02-30") is None
-    (True, True)
-    >>> parse_date("01-2020", formats=["%m-%Y"])
-    datetime.date(2020, 1, 1)
-    """
-    if not isinstance(text, str):
-        return None
-    value = text.strip()
-    if formats is None:
-        value = value.split("T", 1)[0] if re.fullmatch(r"\d{4}-\d\d-\d\dT[\d:.+\-Z]*", value) else value
-        slashed = "%d/%m/%Y" if dayfirst else "%m/%d/%Y"
-        formats = (*_DATE_FORMATS, slashed, *(("%Y%m%d",) if re.fullmatch(r"\d{8}", value) else ()))
-        value = re.sub(r"^(\d{1,2})[.\-](\d{1,2})[.\-](\d{4})$", r"\1/\2/\3", value)
-    for fmt in formats:
-        try:
-            return datetime.strptime(value, fmt).date()
-        except (ValueError, TypeError):
-            continue
-    return None
 
 
 def parse_number(text: str) -> float | None:

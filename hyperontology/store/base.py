@@ -17,7 +17,6 @@ Examples
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
@@ -33,31 +32,12 @@ GRAPHS = {
     "provenance": ox.NamedNode(HO + "graph/provenance"),
     "quarantine": ox.NamedNode(HO + "graph/quarantine"),
 }
+_ROLES = {node.value: role for role, node in GRAPHS.items()}
 #: the triple in the ontology graph naming the release it holds (written last: a half-loaded ontology has none)
 RELEASE = ox.NamedNode(HO + "ontologyRelease")
 FORMATS = {"nt": ox.RdfFormat.N_TRIPLES, "ttl": ox.RdfFormat.TURTLE, "nq": ox.RdfFormat.N_QUADS,
            "trig": ox.RdfFormat.TRIG}
 EXPORT_PREFIXES = {"cdm": HO + "cdm#", "data": HO + "data/", "prov": "http://www.w3.org/ns/prov#"}
-
-
-# IRIs (emptied), strings and comments (skipped), then a FROM clause: the query brings its own dataset
-_STRINGS = re.compile(r'<[^<>"{}|^`\\\x00-\x20]*>' r'|"""(?:[^"\\]|\\.|"(?!""))*"""' r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
-                      r'|"(?:[^"\\\n]|\\.)*"' r"|'(?:[^'\\\n]|\\.)*'" r"|#[^\n]*", re.DOTALL)
-_FROM = re.compile(r"(?<![\w?$:<])FROM\s+(?:NAMED\s+)?(?:<|[A-Za-z_][\w.-]*:|:)", re.IGNORECASE)
-
-
-def has_dataset_clause(sparql: str) -> bool:
-    """True when a query names its own dataset (FROM or FROM NAMED outside strings and comments).
-
-    >>> has_dataset_clause('SELECT * FROM <http://g> WHERE { ?s ?p ?o }')
-    True
-    >>> has_dataset_clause('SELECT * WHERE { ?s ?p "from <x>" } # FROM <y>')
-    False
-    >>> has_dataset_clause('PREFIX a: <http://a#> SELECT * FROM a:g WHERE { ?s ?p ?o }')
-    True
-    """
-    blanked = _STRINGS.sub(lambda m: "<>" if m.group(0).startswith("<") else " ", sparql)
-    return _FROM.search(blanked) is not None
 
 
 class StoreError(HyperontologyError):
@@ -132,10 +112,7 @@ def rdf_format(path: Path) -> ox.RdfFormat:
 def graph_role(graph: object) -> str:
     """The role of a graph name (``data``...), or its IRI when it is not one of the node's graphs."""
     value = str(getattr(graph, "value", graph))
-    for role, node in GRAPHS.items():
-        if node.value == value:
-            return role
-    return value
+    return _ROLES.get(value, value)
 
 
 def is_remote(location: str | Path | None) -> bool:
@@ -158,5 +135,4 @@ def open_store(location: str | Path | None, *, read_only: bool = False, timeout_
     return NodeStore(Path(location) if location is not None else None, read_only=read_only)
 
 
-__all__ = ["FORMATS", "GRAPHS", "Store", "StoreError", "export_quads", "graph_role", "has_dataset_clause", "is_remote",
-           "open_store"]
+__all__ = ["FORMATS", "GRAPHS", "Store", "StoreError", "export_quads", "graph_role", "is_remote", "open_store"]

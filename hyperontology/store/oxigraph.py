@@ -14,6 +14,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from hyperontology.sparql_text import has_dataset_clause
 from hyperontology.store.base import (
     FORMATS,
     GRAPHS,
@@ -21,7 +22,6 @@ from hyperontology.store.base import (
     StoreError,
     export_quads,
     graph_role,
-    has_dataset_clause,
     rdf_format,
 )
 

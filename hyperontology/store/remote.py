@@ -32,13 +32,13 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 import httpx
 import pyoxigraph as ox
 
+from hyperontology.sparql_text import has_dataset_clause
 from hyperontology.store.base import (
     GRAPHS,
     RELEASE,
     StoreError,
     export_quads,
     graph_role,
-    has_dataset_clause,
     rdf_format,
 )
 
@@ -158,9 +158,6 @@ class RemoteStore:
             raise StoreError(f"{self.location}: unreadable query results ({exc})") from exc
         raise StoreError(f"{self.location}: query results in an unexpected media type {media!r}")
 
-    def _ask(self, sparql: str) -> bool:
-        return bool(self.query(sparql))
-
     def ontology_release(self) -> str | None:
         g = GRAPHS["ontology"].value
         rows = list(self.query(f"SELECT ?r WHERE {{ GRAPH <{g}> {{ <{g}> <{RELEASE.value}> ?r }} }} LIMIT 1"))
@@ -171,7 +168,7 @@ class RemoteStore:
         return int(rows[0]["n"].value) if rows else 0
 
     def has_graph(self, graph: str) -> bool:
-        return self._ask(f"ASK {{ GRAPH <{GRAPHS[graph].value}> {{ ?s ?p ?o }} }}")
+        return bool(self.query(f"ASK {{ GRAPH <{GRAPHS[graph].value}> {{ ?s ?p ?o }} }}"))
 
     def quads(self, graph: str) -> Iterator[ox.Quad]:
         name = GRAPHS[graph]

@@ -18,8 +18,7 @@ import pytest
 
 from hyperontology.server.allowlist import AllowList, check_entry, refusal, remote_uses
 from hyperontology.server.settings import AuthConfigError, ServerSettings, load_auth_config, load_config
-
-from .test_server import LAUNCH, _serve
+from tests.processes import LAUNCH_SERVE, node_server
 
 DATA = "https://w3id.org/hyperontology/graph/data"
 EX = "http://example.org/remote/"
@@ -157,7 +156,7 @@ def test_sparql_table_of_the_config_file(tmp_path: Path) -> None:
 
 
 def test_serve_refuses_a_bad_allow_remote(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-c", LAUNCH, "serve", "--store", str(tmp_path), "--allow-remote",
+    done = subprocess.run([sys.executable, "-c", LAUNCH_SERVE, "serve", "--store", str(tmp_path), "--allow-remote",
                            "ftp://a.org/"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "--allow-remote" in done.stderr and "ftp://a.org/" in done.stderr
@@ -174,13 +173,15 @@ def _store(path: Path, value: str) -> Path:
 
 @pytest.fixture(scope="module")
 def second(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
-    yield from _serve(_store(tmp_path_factory.mktemp("second") / "store", "from the second node"))
+    with node_server(_store(tmp_path_factory.mktemp("second") / "store", "from the second node")) as client:
+        yield client
 
 
 @pytest.fixture(scope="module")
 def first(second: httpx.Client, tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
     store = _store(tmp_path_factory.mktemp("first") / "store", "from the first node")
-    yield from _serve(store, "--allow-update", "--allow-remote", _endpoint(second))
+    with node_server(store, "--allow-update", "--allow-remote", _endpoint(second)) as client:
+        yield client
 
 
 def _endpoint(node: httpx.Client) -> str:

@@ -16,7 +16,7 @@ import pytest
 import rdflib
 
 from hyperontology import load_ontology
-from tests.processes import LAUNCH_SERVE, ingest_samples, node_server, oxigraph_server
+from tests.processes import ingest_samples, node_server, oxigraph_server
 
 PREFIXES = """PREFIX cdm: <https://w3id.org/hyperontology/cdm#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
@@ -26,7 +26,6 @@ SELECT = PREFIXES + "SELECT ?d ?code WHERE { ?d a cdm:Diagnosis ; cdm:diagnosisC
 CONSTRUCT = PREFIXES + "CONSTRUCT { ?d cdm:diagnosisCode ?code } WHERE { ?d a cdm:Diagnosis ; cdm:diagnosisCode ?code }"
 SRJ = "application/sparql-results+json"
 
-LAUNCH = LAUNCH_SERVE
 
 
 @pytest.fixture(scope="module", params=["embedded", "remote"])
@@ -41,19 +40,16 @@ def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         yield location
 
 
-def _serve(store: Path | str, *extra: str) -> Iterator[httpx.Client]:
-    with node_server(store, *extra) as client:
+@pytest.fixture(scope="module")
+def server(store: Path | str) -> Iterator[httpx.Client]:
+    with node_server(store) as client:
         yield client
 
 
 @pytest.fixture(scope="module")
-def server(store: Path | str) -> Iterator[httpx.Client]:
-    yield from _serve(store)
-
-
-@pytest.fixture(scope="module")
 def limited(store: Path | str) -> Iterator[httpx.Client]:
-    yield from _serve(store, "--max-rows", "2", "--timeout", "1")
+    with node_server(store, "--max-rows", "2", "--timeout", "1") as client:
+        yield client
 
 
 def _bindings(response: httpx.Response) -> list[dict[str, str]]:

@@ -1,0 +1,197 @@
+"""Reading SPARQL text without a parser: what a query or update names with SERVICE, LOAD, FROM and USING.
+
+A small tokenizer: strings (four quote forms, with escapes), comments, IRIs, variables and prefixed names are
+single tokens, so a keyword inside them is not a keyword. Prefixed names are resolved with the ``PREFIX``
+declarations, relative IRIs against ``BASE``. pyoxigraph's parser also reads keywords glued to what follows
+(``SERVICESILENT<x>``, ``ASKFROMex:g``); these are found too. When a prefix or ``BASE`` is declared more than
+once, every value it was given is kept. A prefix whose name contains a keyword followed by a declared prefix
+(``download:x`` with ``:`` declared) is read as that keyword too.
+
+Used by the endpoint's allow-list (:mod:`hyperontology.server.allowlist`) and by the stores, which must not
+override a query's own dataset (:func:`has_dataset_clause`).
+
+Examples
+--------
+>>> [(u.keyword, u.written, u.iris) for u in remote_uses('SELECT * { SERVICE SILENT <http://a.org/sparql> {} }')]
+[('SERVICE SILENT', '<http://a.org/sparql>', ('http://a.org/sparql',))]
+>>> remote_uses('SELECT ?service { ?s <http://x/LOAD> "SERVICE" ; ex:load ?from } # LOAD <http://y>')
+[]
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import urljoin, urlsplit
+
+_UNIT = r"(?:[\w:\-\u00B7]|%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%])"
+_TOKEN = re.compile(
+    r"(?P<space>\s+)|(?P<comment>#[^\r\n]*)"
+    r'|(?P<string>"""(?:(?:"|"")?(?:[^"\\]|\\.))*"""' r"|'''(?:(?:'|'')?(?:[^'\\]|\\.))*'''"
+    r'|"(?:[^"\\\r\n]|\\.)*"' r"|'(?:[^'\\\r\n]|\\.)*')"
+    r'|<(?P<iri>(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*)>'
+    r"|(?P<var>[?$]\w*)|(?P<lang>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)|(?P<bnode>_:[\w.\-]*)"
+    rf"|(?P<pname>(?P<prefix>[^\W\d_](?:[\w.\-\u00B7]*[\w\-\u00B7])?)?:(?P<local>(?:{_UNIT}(?:(?:{_UNIT}|\.)*{_UNIT})?)?))"
+    r"|(?P<word>\w+)|(?P<other>.)",
+    re.DOTALL,
+)
+_TARGETED = re.compile(r"SERVICE|LOAD|FROM|USING", re.IGNORECASE)
+_MODIFIER = re.compile(r"(?:SILENT|NAMED)+", re.IGNORECASE)
+_UCHAR = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+_LOCAL_ESCAPE = re.compile(r"\\(.)")
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # iri, var, pname, word or other
+    text: str  # as written
+    value: str = ""  # iri: the IRI (escapes decoded); pname: the prefix name; word: upper case
+    local: str = ""  # pname: the local name, unescaped
+
+
+@dataclass(frozen=True)
+class RemoteUse:
+    """One ``SERVICE``/``LOAD``/``FROM``/``USING`` and its target.
+
+    ``keyword`` has its modifiers (``FROM NAMED``, ``LOAD SILENT``); ``written`` is the target as written
+    (``<iri>``, ``prefix:name``, ``?var``; empty when none was found); ``iris`` what it may resolve to (empty
+    for a variable, an undeclared prefix or a missing target).
+    """
+
+    keyword: str
+    written: str
+    iris: tuple[str, ...]
+
+
+def tokens(text: str) -> Iterator[Token]:
+    """The tokens of a SPARQL text that matter here (no spaces, comments, strings, language tags, blank nodes).
+
+    Examples
+    --------
+    >>> [t.text for t in tokens("SELECT ?x { ?x ex:p '''a '' b''' } # c")]
+    ['SELECT', '?x', '{', '?x', 'ex:p', '}']
+    """
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup
+        if kind in ("iri", "prefix", "local"):  # inner groups: the token is the enclosing one
+            kind = "iri" if match.group("iri") is not None else "pname"
+        if kind == "iri":
+            yield Token("iri", match.group(), _UCHAR.sub(_codepoint, match.group("iri")))
+        elif kind == "pname":
+            yield Token("pname", match.group(), match.group("prefix") or "",
+                        _LOCAL_ESCAPE.sub(r"\1", match.group("local")))
+        elif kind == "word":
+            yield Token("word", match.group(), match.group().upper())
+        elif kind in ("var", "other"):
+            yield Token(str(kind), match.group())
+
+
+def _codepoint(match: re.Match[str]) -> str:
+    return chr(int(match.group(1) or match.group(2), 16))
+
+
+class _Reader:
+    """Walks the tokens once, keeping the prefixes and bases declared so far, collecting the remote uses."""
+
+    def __init__(self, text: str) -> None:
+        self.tokens = list(tokens(text))
+        self.prefixes: dict[str, set[str]] = {}
+        self.bases: set[str] = set()
+        self.uses: list[RemoteUse] = []
+
+    def resolve(self, iri: str) -> set[str]:
+        if urlsplit(iri).scheme or not self.bases:
+            return {iri}
+        return {urljoin(base, iri) for base in self.bases}
+
+    def expand(self, prefix: str, local: str) -> set[str] | None:
+        namespaces = self.prefixes.get(prefix)
+        return None if namespaces is None else {ns + local for ns in namespaces}
+
+    def at(self, index: int) -> Token | None:
+        return self.tokens[index] if index < len(self.tokens) else None
+
+    def read(self) -> list[RemoteUse]:
+        for index, token in enumerate(self.tokens):
+            following = self.at(index + 1)
+            if token.kind == "word":
+                self._word(index, token, following)
+            elif token.kind == "pname":
+                self._pname(index, token, following)
+        return self.uses
+
+    def _declare(self, prefix: str, following: Token | None) -> None:
+        if following is not None and following.kind == "iri":
+            self.prefixes.setdefault(prefix, set()).update(self.resolve(following.value))
+
+    def _word(self, index: int, token: Token, following: Token | None) -> None:
+        if token.value == "BASE" and following is not None and following.kind == "iri":
+            self.bases = self.resolve(following.value)  # a later BASE replaces the earlier one
+        elif token.value == "PREFIX" and following is not None and following.kind == "pname" and not following.local:
+            self._declare(following.value, self.at(index + 2))
+        for found in _TARGETED.finditer(token.value):
+            self._targeted(found.group(), token.value[found.end():], index + 1)
+
+    def _targeted(self, keyword: str, rest: str, index: int) -> None:
+        """A keyword in a word: its target is the next token after any SILENT / NAMED words."""
+        modifiers = [rest] if _MODIFIER.fullmatch(rest) else []
+        target = self.at(index)
+        while target is not None and target.kind == "word" and _MODIFIER.fullmatch(target.value):
+            modifiers.append(target.value)
+            index += 1
+            target = self.at(index)
+        keyword = " ".join([keyword, *modifiers])
+        if target is None or target.kind not in ("iri", "pname", "var"):
+            self.uses.append(RemoteUse(keyword, "", ()))
+        elif target.kind == "iri":
+            self.uses.append(RemoteUse(keyword, target.text, tuple(sorted(self.resolve(target.value)))))
+        elif target.kind == "var":
+            self.uses.append(RemoteUse(keyword, target.text, ()))
+        else:
+            self.uses.append(RemoteUse(keyword, target.text, tuple(sorted(self.expand(target.value, target.local)
+                                                                          or ()))))
+
+    def _pname(self, index: int, token: Token, following: Token | None) -> None:
+        previous = self.at(index - 1) if index else None
+        glued_prefix = token.value.upper().startswith("PREFIX") and not token.local
+        if glued_prefix and not (previous is not None and previous.kind == "word" and previous.value == "PREFIX"):
+            self._declare(token.value[len("PREFIX"):], following)  # PREFIXex: <iri>, read as PREFIX ex: <iri>
+        for found in _TARGETED.finditer(token.value):
+            # SERVICEex:s read as SERVICE ex:s; a reading whose prefix is undeclared cannot parse: skipped
+            rest = token.value[found.end():]
+            bare = _MODIFIER.match(rest)
+            for prefix in dict.fromkeys([rest, rest[bare.end():] if bare else rest]):
+                iris = self.expand(prefix, token.local)
+                if iris is not None:
+                    self.uses.append(RemoteUse(found.group().upper(), f"{prefix}:{token.local}", tuple(sorted(iris))))
+
+
+def remote_uses(text: str) -> list[RemoteUse]:
+    """Every ``SERVICE``, ``LOAD``, ``FROM [NAMED]`` and ``USING [NAMED]`` of a query or update, in order."""
+    return list(_uses(text))
+
+
+@lru_cache(maxsize=64)
+def _uses(text: str) -> tuple[RemoteUse, ...]:
+    # the endpoint's allow-list and the store both read each query: it is tokenized once
+    return tuple(_Reader(text).read())
+
+
+def has_dataset_clause(text: str) -> bool:
+    """True when a query names its own dataset (``FROM`` or ``FROM NAMED``, glued forms included).
+
+    >>> has_dataset_clause('SELECT * FROM <http://g> WHERE { ?s ?p ?o }')
+    True
+    >>> has_dataset_clause('SELECT * WHERE { ?s ?p "from <x>" } # FROM <y>')
+    False
+    >>> has_dataset_clause('PREFIX a: <http://a#> SELECT * FROM a:g WHERE { ?s ?p ?o }')
+    True
+    >>> has_dataset_clause('PREFIX a: <http://a#> ASKFROMa:g { ?s ?p ?o }')
+    True
+    """
+    return any(use.keyword.startswith("FROM") for use in remote_uses(text))
+
+
+__all__ = ["RemoteUse", "Token", "has_dataset_clause", "remote_uses", "tokens"]
