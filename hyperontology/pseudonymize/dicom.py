@@ -120,6 +120,8 @@ def shift_date(text: str, days: int) -> str | None:
     --------
     >>> shift_date("20200301", -1), shift_date("20200301120000.5+0100", -1), shift_date("junk", 3)
     ('20200229', '20200229120000.5+0100', None)
+    >>> shift_date("09990301", -1)
+    '09990228'
     """
     text = text.strip()
     day = dicom_date(text[:8] if len(text) >= 8 else text, partial=True)
@@ -127,9 +129,10 @@ def shift_date(text: str, days: int) -> str | None:
         return None
     width = 8 if len(text) >= 8 else len(text)
     try:
-        moved = (day + dt.timedelta(days=days)).strftime("%Y%m%d")
+        moved_day = day + dt.timedelta(days=days)
     except OverflowError:
         return None
+    moved = f"{moved_day.year:04d}{moved_day.month:02d}{moved_day.day:02d}"  # strftime drops a year's zeros
     return moved[:width] + text[width:]
 
 

@@ -113,7 +113,8 @@ def _date(text: str) -> str | None:
 def _time(text: str) -> str | None:
     """A DICOM TM (``HHMMSS.FFFFFF``, parts optional, or the old ``HH:MM:SS``) as ISO; None if invalid."""
     main, _, fraction = text.replace(":", "").partition(".")
-    if not main.isdigit() or len(main) not in (2, 4, 6) or (fraction and not fraction.isdigit()):
+    if not (main.isascii() and main.isdigit()) or len(main) not in (2, 4, 6) or (
+            fraction and not (fraction.isascii() and fraction.isdigit())):
         return None
     parts = [main[i:i + 2] for i in range(0, 6, 2)]
     parts = [part or "00" for part in parts]

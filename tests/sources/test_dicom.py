@@ -19,7 +19,7 @@ from pydicom.tag import Tag
 from pydicom.uid import ExplicitVRLittleEndian
 
 from hyperontology.sources.base import Record, Rejection, Source
-from hyperontology.sources.dicom import DicomSource, header_fields
+from hyperontology.sources.dicom import DicomSource, _time, header_fields
 
 SHARED_DICOM = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "dicom"
 INDEX = SHARED_DICOM.parent / "dicom-index.csv"
@@ -171,6 +171,18 @@ def test_bad_dates_and_numbers_are_noted() -> None:
     assert any(note.startswith("StudyDate: invalid date") for note in notes)
     for keyword in ("SliceThickness", "PixelSpacing", "SpacingBetweenSlices"):
         assert any(note.startswith(f"{keyword}: unparsable number") for note in notes), keyword
+
+
+def test_non_ascii_digits_in_dates_and_times_are_noted_not_raised() -> None:
+    """Latin-1 files may hold superscript digits: str.isdigit() accepts them, int() does not."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = enhanced({"StudyDate": "2023010\u00b2", "StudyTime": "123\u00b3"}, None, None)
+    fields, notes = header_fields(ds)
+    assert fields["StudyDate"] == "2023010\u00b2" and fields["StudyTime"] == "123\u00b3"
+    assert any(note.startswith("StudyDate: invalid date") for note in notes)
+    assert any(note.startswith("StudyTime: invalid time") for note in notes), notes
+    assert _time("1230.5\u00b9") is None and _time("1230.5") == "12:30:00.5"
 
 
 def test_missing_uids_reject(tmp_path: Path) -> None:
