@@ -67,8 +67,12 @@ def register(commands: Any) -> None:
 
 
 def store_location(text: str) -> Path | str:
-    """``--store``: an http(s) URL of a remote store (kept as text) or a directory."""
-    return text if is_remote(text) else Path(text)
+    """``--store``: an http(s) URL of a remote store (kept as text) or a directory; other URLs are refused."""
+    if is_remote(text):
+        return text
+    if "://" in text:
+        raise argparse.ArgumentTypeError(f"{text!r}: a remote store is an http:// or https:// URL")
+    return Path(text)
 
 
 def _store_args(parser: argparse.ArgumentParser) -> None:

@@ -83,3 +83,10 @@ def test_the_cli_names_an_unreachable_store(tmp_path: Path) -> None:
                           text=True, timeout=120)
     assert proc.returncode != 0
     assert url in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_the_cli_refuses_a_store_url_of_another_scheme(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "hyperontology", "export", "--store", "ftp://example.org/store"],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "http:// or https://" in proc.stderr and not any(tmp_path.iterdir())  # no directory made of it
