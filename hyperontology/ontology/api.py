@@ -32,6 +32,7 @@ from hyperontology.ontology.index import (
     read_index,
     store_cached,
 )
+from hyperontology.ontology.neoplasm import Facets, compatible, defines
 from hyperontology.ontology.search import SearchHit, TermIndex
 from hyperontology.prefixes import PREFIXES, curie_to_iri
 
@@ -69,6 +70,11 @@ class Hyperontology:
         for s, rel, o in index.mappings:
             self._edges[s].append((rel, o))
             self._edges[o].append((_INVERSE[rel], s))
+        self._facets = index.facets
+        self._by_site: dict[str, list[str]] = defaultdict(list)  # 3-character ICD-O-3 site -> sited neoplasms
+        for iri, f in sorted(index.facets.items()):
+            for site in sorted({s[:3] for s in f.sites or ()}):
+                self._by_site[site].append(iri)
 
     # ------------------------------------------------------------------------------- look-up
     def __len__(self) -> int:
@@ -140,23 +146,47 @@ class Hyperontology:
         iri = self.concept(ref).iri
         return [(rel, self._index.concepts[o]) for rel, o in sorted(self._edges.get(iri, ()))]
 
+    def facets(self, ref: Ref) -> Facets:
+        """The neoplasm facets of a concept: behaviour, ICD-O-3 sites, form, site-agnostic (empty if none)."""
+        return self._facets.get(self.concept(ref).iri, _NO_FACETS)
+
     def expand(self, ref: Ref, *, include_self: bool = True) -> list[Concept]:
         """Every concept a query for ``ref`` must match, across terminologies.
 
         The closure of: is-a descendants, exact matches (and equivalent classes) and narrower matches,
-        repeated until nothing new is reached. Broader and close matches are not followed.
+        repeated until nothing new is reached. Broader and close matches are not followed. For a cancer
+        concept the walk keeps to what the concept means (see :mod:`hyperontology.ontology.neoplasm`): a
+        malignant concept never reaches in situ, benign, uncertain or metastatic ones, a site-specific one never
+        reaches a bare morphology or another organ's disease; and a neoplasm NOS at a site (``Malignant tumor
+        of lung``) also gets every concept whose facets say it is one of its kinds, whatever the terminology.
         """
         start = self.concept(ref).iri
+        query = self._facets.get(start)
+
+        def fits(iri: str) -> bool:
+            return query is None or compatible(self._facets.get(iri, _NO_FACETS), query)
 
         def step(iri: str) -> Iterable[str]:
-            yield from self._children.get(iri, ())
-            yield from (o for rel, o in self._edges.get(iri, ()) if rel in ("exact", "narrow"))
+            yield from (c for c in self._children.get(iri, ()) if fits(c))
+            yield from (o for rel, o in self._edges.get(iri, ()) if rel in ("exact", "narrow") and fits(o))
 
-        found = self._walk(start, step)
-        return self._concepts(([start] if include_self else []) + found)
+        seeds = [start] + (self._defined(query) if query is not None else [])
+        found = self._walk_from(seeds, step)
+        return self._concepts(([start] if include_self else []) + [i for i in found if i != start])
+
+    def _defined(self, query: Facets) -> list[str]:
+        """Concepts that are kinds of a neoplasm NOS at known sites by their facets (sorted, deterministic)."""
+        if query.sites is None:
+            return []
+        candidates = {iri for site in sorted({s[:3] for s in query.sites}) for iri in self._by_site.get(site, ())}
+        return sorted(i for i in candidates if defines(self._facets[i], query))
 
     def _walk(self, start: str, step: Any) -> list[str]:
-        seen, order, frontier = {start}, [], [start]
+        return self._walk_from([start], step)[1:]
+
+    def _walk_from(self, starts: list[str], step: Any) -> list[str]:
+        """Breadth-first from ``starts`` (listed first), each concept once."""
+        seen, order, frontier = set(starts), list(dict.fromkeys(starts)), list(dict.fromkeys(starts))
         while frontier:
             nxt = []
             for iri in frontier:
@@ -198,6 +228,7 @@ class Hyperontology:
         return dict(sorted(counts.items()))
 
 
+_NO_FACETS = Facets()
 _INVERSE = {"exact": "exact", "close": "close", "related": "related", "broad": "narrow", "narrow": "broad"}
 
 

@@ -8,14 +8,15 @@ a user merges a newer EUCAIM release.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from hyperontology.ontology import codes
+from hyperontology.ontology.classify import classify
 from hyperontology.ontology.eucaim import ANNOTATION_KEYS, labels
+from hyperontology.ontology.neoplasm import Facets
 from hyperontology.ontology.sources import (
     Mapping,
     TermConcept,
@@ -23,6 +24,7 @@ from hyperontology.ontology.sources import (
     pydicom_concepts,
     read_concept_table,
     read_mapping_table,
+    split_semantic_tag,
     table_scheme,
 )
 
@@ -31,6 +33,7 @@ STANDARD_KEYS = {"sct": "SCT", "ncit": "NCIT", "radlex": "RADLEX", "icd10": "ICD
                  "loinc": "LOINC", "ucum": "UCUM", "atc": "ATC"}
 X_PREFIXES = {"NCIT": "NCIT", "RADLEX": "RADLEX", "RadLex": "RADLEX", "SNOMEDCT": "SCT", "ICDO3": "ICDO3",
               "LOINC": "LOINC", "ICD10": "ICD10"}
+FACET_TABLES = {"neoplasm-sites.tsv", "release-errata.tsv"}
 # SNOMED CT concepts of PS3.16 kept besides those the other sources name: these context groups.
 KEEP_SCT_KINDS = {"anatomy", "modality", "contrast", "diagnosis", "histology"}
 
@@ -40,6 +43,9 @@ class BuildResult:
     concepts: dict[str, TermConcept]
     mappings: list[Mapping]
     warnings: list[str] = field(default_factory=list)
+    facets: dict[str, Facets] = field(default_factory=dict)
+    errata: list[tuple[Mapping, str]] = field(default_factory=list)
+    demoted: list[Mapping] = field(default_factory=list)
 
 
 def normalise(scheme: str, value: str) -> str:
@@ -66,6 +72,8 @@ class Builder:
     # -- sources -------------------------------------------------------------------------------
     def add_tables(self, sources_dir: Path) -> None:
         for path in sorted(sources_dir.glob("*.tsv")):
+            if path.name in FACET_TABLES:  # read by the classification (classify.py)
+                continue
             if path.name.endswith("-mappings.tsv"):
                 for mapping in read_mapping_table(path):
                     self.add_mapping(mapping)
@@ -92,7 +100,6 @@ class Builder:
                 self.add_mapping(Mapping(f"EUCAIM:{record['c']}", predicate, curie,
                                          "semapv:ManualMappingCuration", RELEASE))
         self._derive_sct_parents(records, by_code)
-        self._chain(records)
 
     def add_mapping(self, mapping: Mapping) -> None:
         key = (mapping.subject, mapping.predicate, mapping.object)
@@ -152,14 +159,21 @@ class Builder:
         if curie in self.concepts:
             self.concepts[curie].sources.add("EUCAIM release")
             return
-        names = labels(record) or [record["c"]]
-        tag = next((m.group(1) for a in record.get("a", []) if (m := re.search(r"\(([a-z ]+)\)$", a))), "")
-        kind = cancer_kind(names[0], tag) if scheme in ("SCT", "NCIT", "ICDO3", "ICD10") else None
+        names = [n.strip() for n in [*labels(record), *record.get("pl", []), *record.get("a", [])] if n.strip()]
+        if not names:  # a code is never a label: the concept waits for a source that names it
+            self.warnings.append(f"{curie}: named by EUCAIM:{record['c']}, which has no label; not a concept")
+            return
+        label, tag = names[0], ""
+        if scheme == "SCT":  # the release's names of SNOMED CT-coded classes are SNOMED CT descriptions; the FSN wins
+            fsn = next((split_semantic_tag(n) for n in names if split_semantic_tag(n)[1]), None)
+            label, tag = fsn if fsn else split_semantic_tag(label)
+        kind = cancer_kind(label, tag) if scheme in ("SCT", "NCIT", "ICDO3", "ICD10") else None
         if scheme == "ICDO3":
             kind = "topography" if codes.icdo3_axis(code) == "topography" else (kind or "histology")
-        concept = TermConcept(scheme, code, names[0].strip(), kind=kind or "other", sources={"EUCAIM release"})
-        if scheme == "SCT":  # the release's synonyms of SNOMED CT-coded classes are SNOMED CT descriptions
-            concept.synonyms.update(a.strip() for a in [*names[1:], *record.get("a", [])] if a.strip())
+        concept = TermConcept(scheme, code, label, kind=kind or "other", sources={"EUCAIM release"},
+                              semantic_tag=tag)
+        if scheme == "SCT":
+            concept.synonyms.update(split_semantic_tag(n)[0] for n in names)
             concept.synonyms.discard(concept.label)
         self.concepts[curie] = concept
 
@@ -187,22 +201,11 @@ class Builder:
                 todo.extend(by_code[name].get("p", []))
         return found
 
-    def _chain(self, records: list[dict[str, Any]]) -> None:
-        """Standard codes that one release class names together are exact matches of each other."""
-        targets: dict[str, list[str]] = defaultdict(list)
-        for (subject, predicate, obj) in list(self.mappings):
-            if predicate == "skos:exactMatch" and subject.startswith("EUCAIM:"):
-                targets[subject].append(obj)
-        for subject, objs in targets.items():
-            for a in objs:
-                for b in objs:
-                    if a < b and a.split(":")[0] != b.split(":")[0]:
-                        self.add_mapping(Mapping(a, "skos:exactMatch", b, "semapv:MappingChaining",
-                                                 f"both exact matches of {subject} in the release"))
-
     # -- result --------------------------------------------------------------------------------
     def result(self, known_eucaim: set[str]) -> BuildResult:
         for concept in self.concepts.values():
+            if concept.scheme == "SCT":
+                _tidy_sct(concept)
             missing = {p for p in concept.parents if f"{concept.scheme}:{p}" not in self.concepts}
             for parent in sorted(missing):
                 self.warnings.append(f"{concept.curie}: parent {parent} is not a concept; is-a dropped")
@@ -223,13 +226,29 @@ class Builder:
         return curie in self.concepts
 
 
+def _tidy_sct(concept: TermConcept) -> None:
+    """Semantic tags apart from the label and synonyms (``Malignant tumor of ovary (disorder)``)."""
+    label, tag = split_semantic_tag(concept.label)
+    concept.label, concept.semantic_tag = label, concept.semantic_tag or tag
+    synonyms = set()
+    for synonym in concept.synonyms:
+        text, other = split_semantic_tag(synonym)
+        concept.semantic_tag = concept.semantic_tag or other
+        synonyms.add(text)
+    concept.synonyms = synonyms - {concept.label}
+
+
 def assemble(records: list[dict[str, Any]], sources_dir: Path) -> BuildResult:
     """Every concept and mapping of the hyperontology's terminology modules."""
     builder = Builder()
     builder.add_tables(sources_dir)
     builder.add_release(records)
     builder.add_pydicom()
-    return builder.result({r["c"] for r in records})
+    result = builder.result({r["c"] for r in records})
+    found = classify(result.concepts, result.mappings, records, sources_dir)
+    result.mappings, result.facets, result.errata = found.mappings, found.facets, found.errata
+    result.demoted = found.demoted
+    return result
 
 
 __all__ = ["ANNOTATION_KEYS", "BuildResult", "assemble", "normalise"]

@@ -17,14 +17,16 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from hyperontology.errors import OntologyLoadError
+from hyperontology.ontology.neoplasm import Facets
 from hyperontology.prefixes import iri_to_curie
 
-INDEX_VERSION = "2"
+INDEX_VERSION = "3"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 OWL = "http://www.w3.org/2002/07/owl#"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 HO_KIND = "https://w3id.org/hyperontology/kind"
+HO = "https://w3id.org/hyperontology/"
 #: mapping predicates kept as edges (SKOS mapping relations and owl:equivalentClass between named classes)
 MAPPING_PREDICATES = {
     SKOS + "exactMatch": "exact", SKOS + "closeMatch": "close", SKOS + "broadMatch": "broad",
@@ -56,6 +58,7 @@ class OntologyIndex:
     parents: dict[str, tuple[str, ...]] = field(default_factory=dict)
     mappings: list[tuple[str, str, str]] = field(default_factory=list)
     triples: int = 0
+    facets: dict[str, Facets] = field(default_factory=dict)
 
 
 class _Collector:
@@ -70,6 +73,8 @@ class _Collector:
         self.kind: dict[str, str] = {}
         self.parents: dict[str, list[str]] = defaultdict(list)
         self.mappings: list[tuple[str, str, str]] = []
+        self.facet_values: dict[str, dict[str, str]] = defaultdict(dict)
+        self.sites: dict[str, set[str]] = defaultdict(set)
         self.triples = 0
 
     def add(self, s: str, p: str, o: ox.NamedNode | ox.Literal | ox.BlankNode) -> None:
@@ -90,6 +95,8 @@ class _Collector:
             self.alt[s].append(value.strip())
         elif p == HO_KIND:
             self.kind[s] = value
+        elif p in (HO + "behaviour", HO + "form", HO + "siteAgnostic"):
+            self.facet_values[s][p[len(HO):]] = value
 
     def _link(self, s: str, p: str, o: str) -> None:
         if p == SKOS + "inScheme":
@@ -98,6 +105,8 @@ class _Collector:
             self.parents[s].append(o)
         elif p in MAPPING_PREDICATES:
             self.mappings.append((s, MAPPING_PREDICATES[p], o))
+        elif p == HO + "site":
+            self.sites[s].add(o)
 
     def index(self) -> OntologyIndex:
         out = OntologyIndex(triples=self.triples)
@@ -110,6 +119,11 @@ class _Collector:
         out.parents = {c: tuple(dict.fromkeys(p for p in ps if p in known and p != c))
                        for c, ps in self.parents.items() if c in known}
         out.mappings = sorted({m for m in self.mappings if m[0] in known and m[2] in known and m[0] != m[2]})
+        for iri in (set(self.facet_values) | set(self.sites)) & known.keys():
+            values = self.facet_values.get(iri, {})
+            sites = frozenset(self.notation.get(s, s.rsplit("/", 1)[-1]) for s in self.sites.get(iri, ()))
+            out.facets[iri] = Facets(values.get("behaviour"), sites or None, values.get("form"),
+                                     values.get("siteAgnostic") == "true")
         return out
 
     def _concept(self, iri: str, code: str, scheme_iri: str) -> Concept:

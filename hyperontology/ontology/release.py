@@ -38,15 +38,20 @@ def build_release(
     writer.write_graph(graph, out / "eucaim.ttl", "eucaim", "EUCAIM Hyper-Ontology (hub module)",
                        f"{release_note}; {SCHEMES['EUCAIM']['source']}; CC BY 4.0")
     result = assemble(records, sources_dir)
-    modules = ["eucaim", "mappings", *writer.write_terminologies(result, out)]
+    modules = ["eucaim", "mappings", "neoplasm", *writer.write_terminologies(result, out)]
+    writer.write_facets(result.facets, out)
     eucaim_labels = {f"EUCAIM:{r['c']}": (labels(r) or [""])[0].strip() for r in records}
     writer.write_mappings(result.mappings, result.concepts, eucaim_labels, out)
+    all_labels = {**eucaim_labels, **{c: t.label for c, t in result.concepts.items()}}
+    writer.write_errata(result.errata, all_labels, len(result.demoted), out)
     if (out / "cdm.ttl").exists():
         modules.append("cdm")
     writer.write_root(modules, out)
     writer.write_catalog(modules, out)
     writer.write_manifest(out, modules, {"release": release_note, "eucaim_classes": len(records),
-                                         "build_warnings": result.warnings})
+                                         "build_warnings": result.warnings,
+                                         "demoted_exact_matches": len(result.demoted),
+                                         "errata_applied": len(result.errata)})
     return result
 
 

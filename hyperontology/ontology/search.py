@@ -1,9 +1,21 @@
-"""Term search over codes, labels and synonyms: exact, prefix, token and fuzzy, accent- and case-insensitive.
+"""Term search over codes, labels and synonyms: exact, prefix, token and fuzzy, knowing clinical shorthand.
+
+Terms and queries are folded alike (:meth:`Shorthand.fold`): case, accents and punctuation dropped, British
+spellings made American ("tumour" -> "tumor"), a Roman numeral after "stage", "grade", "type"... made Arabic
+("Stage IIIa" -> "stage 3a"), and a negating "non" joined to its word ("non-small" -> "nonsmall"), so that
+"small cell" never finds a non-small cell concept. Exact and prefix matches compare terms without their spaces
+("ki67" = "ki-67" = "ki 67"), and a short word is also indexed joined to the next one ("BI-RADS" -> "birads").
+The query's shorthand ("sclc", "adenoca lung", "liver mets", "ct") is expanded with the table ``shorthand.tsv``
+next to this module: words, never codes. A terminology's name in the query ("tnm stage iii", "icd10 c61") ranks
+that terminology's concepts first. Score bands do not overlap: a code beats an exact label, which beats an exact
+synonym, an exact match through shorthand, a prefix, all the words, and words found only by their spelling.
 
 Examples
 --------
 >>> normalise("  Mélanome   MALIN ")
 'melanome malin'
+>>> " ".join(Shorthand.bundled().fold("Non-small cell tumour, Stage IIIa"))
+'nonsmall cell tumor stage 3a'
 >>> sorted(trigrams("lung"))
 ['$lu', 'lun', 'ng$', 'ung']
 """
@@ -11,17 +23,43 @@ Examples
 from __future__ import annotations
 
 import bisect
+import csv
+import functools
+import heapq
+import itertools
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
 
+from hyperontology.errors import OntologyLoadError
 from hyperontology.ontology.index import Concept
 
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 # score bands: a better kind of match always ranks above a worse one
 EXACT_CODE, EXACT_LABEL, EXACT_SYNONYM, PREFIX, TOKENS, FUZZY = 100.0, 90.0, 85.0, 70.0, 50.0, 30.0
+#: an exact term reached through shorthand ("crc" -> "colorectal cancer"): below a literal one, above any prefix
+EXPANDED_LABEL, EXPANDED_SYNONYM = 84.0, 83.0
+EXPANDED_PREFIX_PENALTY = 2.0
+SCHEME_HINT = 0.5  # within a band, for the concepts of the terminology the query names
+#: words a term need not hold to match ("carcinoma of the lung" finds "Lung carcinoma")
+STOP_WORDS = frozenset({"of", "the", "and", "in", "a", "an", "to", "for", "on", "at", "by"})
+#: words after which a Roman numeral is a number ("stage IIIa" = "stage 3a", "CIN III" = "CIN 3")
+NUMBERED = frozenset({"stage", "grade", "type", "class", "category", "level", "group", "phase", "cin"})
+_ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii": "7", "viii": "8", "ix": "9",
+          "x": "10"}
+_ROMAN_WORD = re.compile(r"(viii|vii|vi|v|iv|iii|ii|i|ix|x)([a-c]?)")
+#: names of terminologies a query may use as a hint, besides the schemes' own prefixes
+SCHEME_NAMES = MappingProxyType({"snomed": "SCT", "snomedct": "SCT", "icd": "ICD10", "icdo": "ICDO3",
+                                 "nci": "NCIT", "dicom": "DCM"})
+MAX_VARIANTS = 8  # whole-query expansions tried for exact and prefix matches
+Phrase = tuple[str, ...]
+_EMPTY: frozenset[str] = frozenset()
 
 
 def normalise(text: str) -> str:
@@ -46,18 +84,148 @@ class SearchHit:
     match: str  # "code", "label", "synonym", "prefix", "tokens", "fuzzy"
 
 
+@dataclass(frozen=True)
+class Shorthand:
+    """Clinical shorthand: British spellings (word starts) and what a query word or phrase also means."""
+
+    spellings: Mapping[str, str]
+    means: Mapping[Phrase, tuple[tuple[Phrase, float], ...]]
+
+    @classmethod
+    def read(cls, text: str, *, source: str = "shorthand.tsv") -> Shorthand:
+        """Parse the table (see ``shorthand.tsv``); a malformed row is an :class:`OntologyLoadError`."""
+        numbered = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip() and line[0] != "#"]
+        rows = list(zip((n for n, _ in numbered[1:]), csv.DictReader((line for _, line in numbered),
+                                                                     delimiter="\t"), strict=True))
+        spellings: dict[str, str] = {}
+        for number, row in rows:
+            if row["kind"] not in ("spelling", "means") or not row["term"] or not row["means"]:
+                raise OntologyLoadError(f"a row is a spelling or a means, with a term and what it means: {row}",
+                                        path=f"{source}:{number}")
+            if row["kind"] == "spelling":
+                spellings[row["term"]] = row["means"]
+        plain = cls(MappingProxyType(spellings), MappingProxyType({}))
+        found: dict[Phrase, dict[Phrase, float]] = defaultdict(dict)
+        for number, row in rows:
+            if row["kind"] == "means":
+                try:
+                    weight = float(row["weight"] or 1.0)
+                except ValueError as exc:
+                    raise OntologyLoadError(f"weight {row['weight']!r} is not a number", path=f"{source}:{number}") \
+                        from exc
+                for phrase in row["means"].split("|"):
+                    found[tuple(plain.fold(row["term"]))][tuple(plain.fold(phrase))] = weight
+        means = {term: tuple(sorted(alts.items(), key=lambda a: -a[1])) for term, alts in found.items()}
+        return cls(plain.spellings, MappingProxyType(means))
+
+    @staticmethod
+    def bundled() -> Shorthand:
+        """The table shipped with hyperontology."""
+        return _bundled()
+
+    @functools.cached_property
+    def _spelling(self) -> re.Pattern[str] | None:
+        stems = sorted(self.spellings, key=len, reverse=True)
+        return re.compile("|".join(map(re.escape, stems))) if stems else None
+
+    def fold(self, text: str) -> list[str]:
+        """The words of ``text`` as the index compares them (see the module's documentation)."""
+        words: list[str] = []
+        for word in normalise(text).split():
+            if self._spelling is not None and (found := self._spelling.match(word)):
+                word = self.spellings[found.group()] + word[found.end():]
+            previous = words[-1] if words else ""
+            if previous == "non":
+                words[-1] = previous + word
+            elif word == "s" and previous:  # a possessive: "Hodgkin's"
+                continue
+            elif previous in NUMBERED and (roman := _ROMAN_WORD.fullmatch(word)):
+                words.append(_ROMAN[roman[1]] + roman[2])
+            else:
+                words.append(word)
+        return words
+
+    @property
+    def longest(self) -> int:
+        return max((len(term) for term in self.means), default=1)
+
+
+@functools.cache
+def _bundled() -> Shorthand:
+    text = resources.files("hyperontology.ontology").joinpath("shorthand.tsv").read_text("utf-8")
+    return Shorthand.read(text, source=str(Path("hyperontology") / "ontology" / "shorthand.tsv"))
+
+
+def _joinable(first: str, second: str) -> bool:
+    """A short word indexed joined to the next one too: "ki 67" -> "ki67", "bi rads" -> "birads"."""
+    return (first.isalpha() and len(first) <= 3 and first not in STOP_WORDS and second not in STOP_WORDS
+            and (len(second) <= 4 or second.isdigit()))
+
+
+@dataclass(frozen=True)
+class _Query:
+    raw: str  # the text as typed (case-folded), for codes
+    words: tuple[str, ...]  # folded
+    scheme: str | None = None  # the terminology the query named, if any
+
+
+@dataclass
+class _Word:
+    """How concepts match one query word: groups of (weight, concepts, those having the word in their label)."""
+
+    text: str
+    groups: list[tuple[float, AbstractSet[str], AbstractSet[str]]]
+
+    @functools.cached_property
+    def concepts(self) -> AbstractSet[str]:
+        if len(self.groups) == 1:
+            return self.groups[0][1]
+        return set[str]().union(*(group[1] for group in self.groups))
+
+    def weight(self, iri: str) -> float:
+        """A word found in the concept's label counts a little more than one found only in a synonym."""
+        return max((w if iri in label else w * 0.8 for w, found, label in self.groups if iri in found),
+                   default=0.0)
+
+
+@dataclass(frozen=True)
+class _Alternative:
+    """One way a slot of the query can match: all of its words (each a :class:`_Word`), with its weight."""
+
+    words: tuple[_Word, ...]
+    weight: float
+    length: int  # characters of the words, for the share of the concept's label the query covers
+
+    @functools.cached_property
+    def concepts(self) -> AbstractSet[str]:
+        sets = sorted((word.concepts for word in self.words), key=len)
+        if len(sets) == 1:
+            return sets[0]
+        return set(sets[0]).intersection(*sets[1:]) if sets else _EMPTY
+
+    def weigh(self, iri: str) -> float:
+        if not all(iri in word.concepts for word in self.words):
+            return 0.0
+        return self.weight * sum(word.weight(iri) for word in self.words) / len(self.words)
+
+
+
+
 class TermIndex:
     """Search structures over every concept's code, CURIE, label and synonyms."""
 
-    def __init__(self, concepts: Iterable[Concept]) -> None:
+    def __init__(self, concepts: Iterable[Concept], *, shorthand: Shorthand | None = None) -> None:
+        self.shorthand = shorthand if shorthand is not None else Shorthand.bundled()
         self.codes: dict[str, list[str]] = defaultdict(list)
-        self.exact: dict[str, list[tuple[str, bool]]] = defaultdict(list)
-        self.tokens: dict[str, set[str]] = defaultdict(set)
-        self.label_tokens: dict[str, set[str]] = defaultdict(set)
-        self.terms: list[tuple[str, str, bool]] = []  # (normalised term, iri, is_label), sorted
+        self.exact: dict[str, list[tuple[str, bool]]] = defaultdict(list)  # term without spaces -> (iri, is label)
+        tokens: dict[str, set[str]] = defaultdict(set)
+        label_tokens: dict[str, set[str]] = defaultdict(set)
+        self.terms: list[tuple[str, str, bool, str]] = []  # (term without spaces, iri, is label, term), sorted
         self.concepts: dict[str, Concept] = {}
+        self.label_length: dict[str, int] = {}
         for concept in concepts:
-            self._add(concept)
+            self._add(concept, tokens, label_tokens)
+        self.tokens, self.label_tokens = dict(tokens), dict(label_tokens)
         self.terms.sort()
         self._keys = [t[0] for t in self.terms]
         self._token_keys = sorted(self.tokens)
@@ -65,105 +233,197 @@ class TermIndex:
         for token in self.tokens:
             for gram in trigrams(token):
                 self.grams[gram].add(token)
+        schemes = {c.scheme for c in self.concepts.values()}
+        self.schemes = {"".join(self.shorthand.fold(s)): s for s in schemes}
+        self.schemes.update((name, s) for name, s in SCHEME_NAMES.items() if s in schemes)
 
-    def _add(self, concept: Concept) -> None:
+    def _add(self, concept: Concept, tokens: dict[str, set[str]], label_tokens: dict[str, set[str]]) -> None:
         self.concepts[concept.iri] = concept
         for key in {concept.code.casefold(), concept.curie.casefold()}:
             self.codes[key].append(concept.iri)
         for text, is_label in [(concept.label, True), *((s, False) for s in concept.synonyms)]:
-            norm = normalise(text)
-            if not norm:
+            words = self.shorthand.fold(text)
+            if not words:
                 continue
-            self.exact[norm].append((concept.iri, is_label))
-            self.terms.append((norm, concept.iri, is_label))
-            for token in norm.split():
-                self.tokens[token].add(concept.iri)
+            term = " ".join(words)
+            if is_label:
+                self.label_length[concept.iri] = len(term)
+            self.exact["".join(words)].append((concept.iri, is_label))
+            self.terms.append(("".join(words), concept.iri, is_label, term))
+            joined = (a + b for a, b in itertools.pairwise(words) if _joinable(a, b))
+            for token in itertools.chain(words, joined):
+                tokens[token].add(concept.iri)
                 if is_label:
-                    self.label_tokens[token].add(concept.iri)
+                    label_tokens[token].add(concept.iri)
 
     # ---------------------------------------------------------------------------------------------
     def search(self, text: str, *, limit: int = 10, schemes: set[str] | None = None) -> list[SearchHit]:
         """Ranked hits for ``text``; ``schemes`` restricts to some terminologies (e.g. ``{"SCT"}``)."""
-        query = normalise(text)
-        if not query:
+        words = tuple(self.shorthand.fold(text))
+        if not words:
             return []
         best: dict[str, SearchHit] = {}
-        for hit in self._candidates(text.strip().casefold(), query, limit):
-            if schemes and hit.concept.scheme not in schemes:
-                continue
-            have = best.get(hit.concept.iri)
-            if have is None or hit.score > have.score:
-                best[hit.concept.iri] = hit
+        for query in self._queries(text.strip().casefold(), words):
+            for hit in self._candidates(query, limit, enough=lambda: len(best) >= limit):
+                if schemes and hit.concept.scheme not in schemes:
+                    continue
+                if hit.concept.scheme == query.scheme:
+                    hit = SearchHit(hit.concept, min(100.0, hit.score + SCHEME_HINT), hit.matched, hit.match)
+                have = best.get(hit.concept.iri)
+                if have is None or hit.score > have.score:
+                    best[hit.concept.iri] = hit
         ranked = sorted(best.values(), key=lambda h: (-h.score, len(h.concept.label), h.concept.curie))
         return ranked[:limit]
 
-    def _candidates(self, raw: str, query: str, limit: int) -> Iterable[SearchHit]:
-        for iri in self.codes.get(raw, []):
-            yield SearchHit(self.concepts[iri], EXACT_CODE, raw, "code")
-        for iri, is_label in self.exact.get(query, []):
-            yield SearchHit(self.concepts[iri], EXACT_LABEL if is_label else EXACT_SYNONYM, query,
-                            "label" if is_label else "synonym")
-        yield from self._prefix(query, limit)
-        yield from self._token_hits(query, limit)
+    def _queries(self, raw: str, words: Phrase) -> list[_Query]:
+        """The query, and without a terminology's name at its start or end as a hint ("tnm stage iii")."""
+        queries = [_Query(raw, words)]
+        parts = raw.split()
+        for named, rest in ((parts[0], parts[1:]), (parts[-1], parts[:-1])) if len(parts) > 1 else ():
+            scheme = self.schemes.get("".join(self.shorthand.fold(named)))
+            if scheme is not None and (rest_words := tuple(self.shorthand.fold(" ".join(rest)))):
+                return [*queries, _Query(" ".join(rest), rest_words, scheme)]
+        return queries
 
-    def _prefix(self, query: str, limit: int) -> Iterable[SearchHit]:
-        start = bisect.bisect_left(self._keys, query)
-        for term, iri, is_label in self.terms[start:start + 50 * limit]:
-            if not term.startswith(query):
+    def _candidates(self, query: _Query, limit: int, *, enough: Callable[[], bool]) -> Iterator[SearchHit]:
+        for iri in self.codes.get(query.raw, ()):
+            yield SearchHit(self.concepts[iri], EXACT_CODE, query.raw, "code")
+        variants = self._variants(query.words)
+        for words, expanded in variants:
+            yield from self._exact(words, expanded=expanded)
+        for words, expanded in variants:
+            yield from self._prefix(words, limit, expanded=expanded)
+        if not enough():  # token hits rank below every prefix hit: only needed when those are too few
+            yield from self._token_hits(query.words, limit)
+
+    def _segments(self, words: Phrase) -> list[Phrase]:
+        """The query cut into the longest phrases the shorthand knows, and single words."""
+        out, i = [], 0
+        while i < len(words):
+            size = next((n for n in range(min(self.shorthand.longest, len(words) - i), 1, -1)
+                         if words[i:i + n] in self.shorthand.means), 1)
+            out.append(words[i:i + size])
+            i += size
+        return out
+
+    def _variants(self, words: Phrase) -> list[tuple[Phrase, bool]]:
+        """The query's words, then with its shorthand expanded (at most :data:`MAX_VARIANTS`): (words, expanded)."""
+        options = [[(seg, False), *((alt, True) for alt, _ in self.shorthand.means.get(seg, ()))]
+                   for seg in self._segments(words)]
+        combos = itertools.islice(itertools.product(*options), MAX_VARIANTS)
+        return [(tuple(w for seg, _ in combo for w in seg), any(e for _, e in combo)) for combo in combos]
+
+    def _exact(self, words: Phrase, *, expanded: bool) -> Iterator[SearchHit]:
+        for iri, is_label in self.exact.get("".join(words), ()):
+            if expanded:
+                score = EXPANDED_LABEL if is_label else EXPANDED_SYNONYM
+            else:
+                score = EXACT_LABEL if is_label else EXACT_SYNONYM
+            yield SearchHit(self.concepts[iri], score, " ".join(words), "label" if is_label else "synonym")
+
+    def _prefix(self, words: Phrase, limit: int, *, expanded: bool) -> Iterator[SearchHit]:
+        key = "".join(words)
+        start = bisect.bisect_left(self._keys, key)
+        penalty = EXPANDED_PREFIX_PENALTY if expanded else 0.0
+        for compact, iri, is_label, term in self.terms[start:start + 50 * limit]:
+            if not compact.startswith(key):
                 break
-            if term != query:
-                score = PREFIX + 10.0 * len(query) / len(term) + (1.0 if is_label else 0.0)
+            if compact != key:
+                score = PREFIX + 10.0 * len(key) / len(compact) + (1.0 if is_label else 0.0) - penalty
                 yield SearchHit(self.concepts[iri], score, term, "prefix")
 
-    def _token_hits(self, query: str, limit: int) -> Iterable[SearchHit]:
-        """Concepts whose terms hold every query word (as a token, a token's start, or a near spelling)."""
-        words = query.split()
-        weights: list[dict[str, float]] = []
+    # ---------------------------------------------------------------------------------------------
+    def _token_hits(self, words: Phrase, limit: int) -> Iterator[SearchHit]:
+        """Concepts whose terms hold every slot of the query (a word, a known phrase, or what either means)."""
+        memo: dict[tuple[str, bool], _Word] = {}
+        slots = self._slots(words, memo)
+        required = [alts for optional, alts in slots if not optional] or [alts for _, alts in slots]
         fuzzy = False
-        for i, word in enumerate(words):
-            found = self._token_matches(word, last=i == len(words) - 1)
-            if not found:
-                found, fuzzy = self._fuzzy(word), True
-            if not found:
+        for i, alts in enumerate(required):
+            if not any(alt.concepts for alt in alts) and len(alts[0].words) == 1:
+                word = alts[0].words[0].text
+                required[i] = [_Alternative((self._fuzzy(word),), 1.0, alts[0].length)]
+                fuzzy = True
+            if not any(alt.concepts for alt in required[i]):
                 return
-            weights.append(found)
-        weights.sort(key=len)
-        hits = set(weights[0]).intersection(*weights[1:])
-        for iri in sorted(hits)[: 200 * limit]:
-            concept = self.concepts[iri]
-            quality = sum(w[iri] for w in weights) / len(weights)
-            coverage = len(query) / max(len(normalise(concept.label)), len(query))
-            yield SearchHit(concept, (FUZZY if fuzzy else TOKENS) + 10.0 * quality * coverage + 5.0 * quality,
-                            query, "fuzzy" if fuzzy else "tokens")
+        sets = sorted((set().union(*(alt.concepts for alt in alts)) for alts in required), key=len)
+        hits = sets[0].intersection(*sets[1:])
+        for iri in heapq.nsmallest(200 * limit, hits, key=lambda h: (self.label_length.get(h, 0), h)):
+            quality, length = 0.0, len(required) - 1
+            for alts in required:
+                weight, size = max((alt.weigh(iri), alt.length) for alt in alts)
+                quality, length = quality + weight, length + size
+            quality /= len(required)
+            coverage = length / max(self.label_length.get(iri, length), length)
+            yield SearchHit(self.concepts[iri], (FUZZY if fuzzy else TOKENS) + 10.0 * quality * coverage
+                            + 5.0 * quality, " ".join(words), "fuzzy" if fuzzy else "tokens")
 
-    def _token_matches(self, word: str, *, last: bool) -> dict[str, float]:
-        found = {iri: self._weight(word, iri, 1.0) for iri in self.tokens.get(word, ())}
-        if last and len(word) >= 3:  # the word being typed: accept tokens it begins
+    def _slots(self, words: Phrase, memo: dict[tuple[str, bool], _Word]) -> list[tuple[bool, list[_Alternative]]]:
+        """(optional, alternatives) for each part of the query; a lone stop word is optional."""
+        segments = self._segments(words)
+        slots: list[tuple[bool, list[_Alternative]]] = []
+        i = 0
+        while i < len(segments):
+            seg, last = segments[i], i == len(segments) - 1
+            pair = seg + segments[i + 1] if not last and len(seg) == len(segments[i + 1]) == 1 else ()
+            if pair and "".join(pair) in self.tokens:  # "ki 67" is also "ki67", "her 2" is "her2"
+                slots.append((False, [self._alternative(pair, 1.0, memo, last=i + 1 == len(segments) - 1),
+                                      self._alternative(("".join(pair),), 1.0, memo, last=False)]))
+                i += 2
+                continue
+            means = [(alt, w) for alt, w in self.shorthand.means.get(seg, ()) if len(alt) > 1 or len(seg) > 1]
+            alts = [self._alternative(seg, 1.0, memo, last=last)]
+            alts += [self._alternative(alt, w, memo, last=False) for alt, w in means]
+            slots.append((len(seg) == 1 and seg[0] in STOP_WORDS and not means, alts))
+            i += 1
+        return slots
+
+    def _alternative(self, phrase: Phrase, weight: float, memo: dict[tuple[str, bool], _Word], *,
+                     last: bool) -> _Alternative:
+        """The words of ``phrase`` a term must hold (not its stop words); the last one may be a word's start."""
+        kept = [(i, w) for i, w in enumerate(phrase) if w not in STOP_WORDS] or list(enumerate(phrase))
+        words = []
+        for i, word in kept:
+            key = (word, last and i == len(phrase) - 1)
+            if key not in memo:
+                memo[key] = self._word(*key)
+            words.append(memo[key])
+        return _Alternative(tuple(words), weight, len(" ".join(phrase)))
+
+    def _word(self, word: str, prefix: bool) -> _Word:
+        """The concepts holding ``word``, a word it begins (when ``prefix``), or a word it means."""
+        groups: list[tuple[float, AbstractSet[str], AbstractSet[str]]] = []
+        if word in self.tokens:
+            groups.append((1.0, self.tokens[word], self.label_tokens.get(word, _EMPTY)))
+        if prefix and len(word) >= 3:  # the word being typed: accept tokens it begins
+            found: set[str] = set()
+            label: set[str] = set()
             start = bisect.bisect_left(self._token_keys, word)
             for token in self._token_keys[start:start + 200]:
                 if not token.startswith(word):
                     break
-                for iri in self.tokens[token]:
-                    found.setdefault(iri, self._weight(token, iri, 0.9))
-        return found
+                if token != word:
+                    found |= self.tokens[token]
+                    label |= self.label_tokens.get(token, _EMPTY)
+            if found:
+                groups.append((0.9, found, label))
+        for (other, *more), weight in self.shorthand.means.get((word,), ()):
+            if not more and other in self.tokens:
+                groups.append((weight, self.tokens[other], self.label_tokens.get(other, _EMPTY)))
+        return _Word(word, groups)
 
-    def _weight(self, token: str, iri: str, weight: float) -> float:
-        """A word found in the concept's label counts a little more than one found only in a synonym."""
-        return weight if iri in self.label_tokens.get(token, ()) else weight * 0.8
-
-    def _fuzzy(self, word: str) -> dict[str, float]:
+    def _fuzzy(self, word: str) -> _Word:
         """Concepts with a token close to ``word`` (trigram Jaccard >= 0.45: a typo or two), with that Jaccard."""
         if len(word) < 4:
-            return {}
+            return _Word(word, [])
         grams = trigrams(word)
         counts: dict[str, int] = defaultdict(int)
         for gram in grams:
             for token in self.grams.get(gram, ()):
                 counts[token] += 1
-        found: dict[str, float] = {}
+        groups: list[tuple[float, AbstractSet[str], AbstractSet[str]]] = []
         for token, shared in counts.items():
             score = shared / len(grams | trigrams(token))
             if score >= 0.45:
-                for iri in self.tokens[token]:
-                    found[iri] = max(found.get(iri, 0.0), self._weight(token, iri, score))
-        return found
+                groups.append((score, self.tokens[token], self.label_tokens.get(token, _EMPTY)))
+        return _Word(word, groups)

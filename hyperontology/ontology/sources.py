@@ -26,6 +26,14 @@ TABLE_SCHEMES = {
 }
 #: pydicom PS3.16 scheme designator -> our prefix
 PYDICOM_SCHEMES = {"SCT": "SCT", "DCM": "DCM", "LN": "LOINC", "UCUM": "UCUM", "RADLEX": "RADLEX", "NCIt": "NCIT"}
+#: a SNOMED CT fully specified name's trailing semantic tag, e.g. "Kidney structure (body structure)"
+SEMANTIC_TAG = re.compile(r"^(?P<term>.*\S)\s+\((?P<tag>disorder|finding|body structure|morphologic abnormality|"
+                          r"procedure|qualifier value|observable entity|substance|situation|regime/therapy|"
+                          r"product|medicinal product|cell structure|cell|attribute|environment|event|"
+                          r"occupation|person|physical object|record artifact|specimen|staging scale|"
+                          r"assessment scale|tumor staging|navigational concept|organism|clinical drug|"
+                          r"foundation metadata concept|core metadata concept|physical force|social concept|"
+                          r"geographic location|context-dependent category|ethnic group|namespace concept)\)$")
 CANCER_WORDS = re.compile(
     r"carcinom|neoplas|tumou?r|cancer|lymphoma|leuka?emia|melanoma|sarcoma|glioma|blastoma|adenoma|myeloma|"
     r"mesothelioma|malignan|metasta|seminoma|ependymoma|astrocytoma|meningioma|carcinoid",
@@ -44,6 +52,7 @@ class TermConcept:
     parents: set[str] = field(default_factory=set)
     kind: str = "other"
     sources: set[str] = field(default_factory=set)
+    semantic_tag: str = ""  # SNOMED CT semantic tag of the fully specified name, kept apart from the label
 
     @property
     def curie(self) -> str:
@@ -59,9 +68,10 @@ class Mapping:
     object: str
     justification: str
     comment: str = ""
+    source: str = ""  # the table it was read from ("" = the EUCAIM release); decides which exact match wins
 
 
-def _rows(path: Path, header: list[str]) -> Iterable[tuple[int, list[str]]]:
+def rows(path: Path, header: list[str]) -> Iterable[tuple[int, list[str]]]:
     with path.open(encoding="utf-8", newline="") as handle:
         lines = [(n, line) for n, line in enumerate(handle, 1) if line.strip() and not line.startswith("#")]
     if not lines or lines[0][1].rstrip("\n").split("\t") != header:
@@ -76,7 +86,7 @@ def _rows(path: Path, header: list[str]) -> Iterable[tuple[int, list[str]]]:
 def read_concept_table(path: Path, scheme: str) -> dict[str, TermConcept]:
     """Read one curated concept table; malformed codes are an error naming file and line."""
     out: dict[str, TermConcept] = {}
-    for lineno, (code, label, synonyms, parents, kind) in _rows(path, CONCEPT_HEADER):
+    for lineno, (code, label, synonyms, parents, kind) in rows(path, CONCEPT_HEADER):
         if not codes.valid(scheme, code) or not label:
             raise OntologyLoadError(f"line {lineno}: bad {scheme} code {code!r} or empty label", path=str(path))
         concept = out.setdefault(code, TermConcept(scheme, code, label, kind=kind or "other"))
@@ -87,7 +97,7 @@ def read_concept_table(path: Path, scheme: str) -> dict[str, TermConcept]:
 
 
 def read_mapping_table(path: Path) -> list[Mapping]:
-    return [Mapping(*cells) for _, cells in _rows(path, MAPPING_HEADER)]
+    return [Mapping(*cells, source=path.name) for _, cells in rows(path, MAPPING_HEADER)]
 
 
 def table_scheme(path: Path) -> str | None:
@@ -102,16 +112,27 @@ def pydicom_concepts(schemes: set[str] | None = None) -> dict[str, TermConcept]:
     for designator, prefix in PYDICOM_SCHEMES.items():
         if schemes is not None and prefix not in schemes:
             continue
+        meanings: dict[str, list[tuple[str, list[int]]]] = {}
         for entries in ps316.get(designator, {}).values():
             for code, (meaning, cids) in entries.items():  # type: ignore[attr-defined]
-                if not codes.valid(prefix, code):
-                    continue
-                concept = out.setdefault(f"{prefix}:{code}", TermConcept(prefix, code, meaning))
-                if meaning != concept.label:  # PS3.16 gives some codes several meanings (context groups)
-                    concept.synonyms.add(meaning)
-                concept.sources.add("pydicom PS3.16")
-                concept.kind = _pydicom_kind(prefix, cids, meaning)
+                if codes.valid(prefix, code):
+                    meanings.setdefault(code, []).append((meaning, list(cids)))
+        for code, found in meanings.items():
+            # PS3.16 gives some codes a meaning per context group (SCT 64033007 is "Endo-renal" as an ultrasound
+            # approach, "Kidney" in 17 groups): the label is the meaning of the most groups, the others synonyms
+            found.sort(key=lambda m: (-len(m[1]), m[0]))
+            label, cids = found[0]
+            concept = TermConcept(prefix, code, label, sources={"pydicom PS3.16"})
+            concept.synonyms.update(m for m, _ in found[1:] if m != label)
+            concept.kind = _pydicom_kind(prefix, sorted({c for _, cs in found for c in cs}), label)
+            out[f"{prefix}:{code}"] = concept
     return out
+
+
+def split_semantic_tag(text: str) -> tuple[str, str]:
+    """``("Kidney structure", "body structure")`` from a SNOMED CT fully specified name; ``(text, "")`` if none."""
+    match = SEMANTIC_TAG.match(text.strip())
+    return (match.group("term"), match.group("tag")) if match else (text.strip(), "")
 
 
 def _pydicom_kind(prefix: str, cids: list[int], meaning: str) -> str:

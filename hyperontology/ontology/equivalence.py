@@ -1,0 +1,151 @@
+"""Equivalence sets that cannot merge a concept with its parent: exact matches chained only without conflict.
+
+``skos:exactMatch`` is transitive, so one wrong exact match makes whole sets equal: ``Carcinoma of breast`` =
+``Breast Carcinoma`` = ``Malignant neoplasm of breast`` puts the breast's sarcomas into every carcinoma question.
+Exact matches are therefore added one at a time, strongest source first, to a union-find whose sets are checked
+before each merge. A merge is refused when the two sets would hold
+
+- two codes of one terminology (a code and its own ancestor, or two different concepts);
+- concepts with different known behaviour (malignant / in situ / benign / ...);
+- a site-specific concept and a site-agnostic morphology, or different sites;
+- a neoplasm NOS (``Malignant neoplasm of colon``) and one histology (``Carcinoma of colon``).
+
+A refused match is demoted: to ``broadMatch``/``narrowMatch`` when one side is plainly the narrower (its site lies
+inside the other's, it has a histology where the other has none, it is a descendant), else to ``closeMatch``; the
+reason is kept in the mapping's comment (the SSSOM ``comment`` column).
+
+Examples
+--------
+>>> from hyperontology.ontology.neoplasm import Facets
+>>> facets = {"A:1": Facets("malignant", frozenset({"C50"}), "generic"),
+...           "B:1": Facets("malignant", frozenset({"C50"}), "specific"), "C:1": Facets("malignant")}
+>>> sets = EquivalenceSets(facets.get, lambda a, b: False)
+>>> sets.conflict("A:1", "C:1") is None
+True
+>>> sets.merge("A:1", "C:1")
+>>> sets.conflict("C:1", "B:1")
+('narrow', 'a neoplasm NOS (A:1) and one histology (B:1)')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from hyperontology.ontology.neoplasm import Facets, within
+
+FacetsOf = Callable[[str], Facets | None]
+IsAncestor = Callable[[str, str], bool]  # (ancestor, descendant) in one terminology's hierarchy
+
+
+def scheme(curie: str) -> str:
+    return curie.split(":", 1)[0]
+
+
+class EquivalenceSets:
+    """A union-find of concepts (CURIEs) whose every set is free of conflicts."""
+
+    def __init__(self, facets: FacetsOf, is_ancestor: IsAncestor) -> None:
+        self._facets = facets
+        self._is_ancestor = is_ancestor
+        self._parent: dict[str, str] = {}
+        self._members: dict[str, list[str]] = {}
+
+    def find(self, curie: str) -> str:
+        parent = self._parent.setdefault(curie, curie)
+        if parent == curie:
+            self._members.setdefault(curie, [curie])
+            return curie
+        root = self.find(parent)
+        self._parent[curie] = root
+        return root
+
+    def members(self, curie: str) -> list[str]:
+        return sorted(self._members[self.find(curie)])
+
+    def sets(self) -> list[list[str]]:
+        return [sorted(m) for root, m in self._members.items() if self._parent.get(root) == root and len(m) > 1]
+
+    def merge(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            keep, drop = sorted((ra, rb))
+            self._parent[drop] = keep
+            self._members[keep].extend(self._members.pop(drop))
+
+    def conflict(self, a: str, b: str) -> tuple[str, str] | None:
+        """``None`` if the sets of ``a`` and ``b`` may merge, else ``(relation, reason)``.
+
+        ``relation`` is what the match ``a -> b`` becomes: ``broad`` (a is narrower), ``narrow`` (b is
+        narrower) or ``close``.
+        """
+        if self.find(a) == self.find(b):
+            return None
+        left, right = self.members(a), self.members(b)
+        found = self._clash(left, right)
+        if found is not None:
+            return found
+        return self._facet_conflict(left, right)
+
+    # -- checks ------------------------------------------------------------------------------------
+    def _clash(self, left: list[str], right: list[str]) -> tuple[str, str] | None:
+        by_scheme = {scheme(x): x for x in left}
+        for y in right:
+            x = by_scheme.get(scheme(y))
+            if x is None:
+                continue
+            if self._is_ancestor(x, y):
+                return "narrow", f"{y} is a descendant of {x} in {scheme(x)}"
+            if self._is_ancestor(y, x):
+                return "broad", f"{x} is a descendant of {y} in {scheme(x)}"
+            return "close", f"two {scheme(x)} codes ({x}, {y}) would be one concept"
+        return None
+
+    def _facet_conflict(self, left: list[str], right: list[str]) -> tuple[str, str] | None:
+        fl, fr = self._combined(left), self._combined(right)
+        if fl is None or fr is None:
+            return None
+        (la, a), (rb, b) = fl, fr
+        if a.behaviour and b.behaviour and a.behaviour != b.behaviour:
+            return "close", f"different behaviour: {la} is {a.behaviour}, {rb} is {b.behaviour}"
+        if a.agnostic != b.agnostic and (a.sites is not None or b.sites is not None):
+            if a.agnostic:
+                return "narrow", f"{la} is a morphology at any site, {rb} is site-specific"
+            return "broad", f"{la} is site-specific, {rb} is a morphology at any site"
+        if a.sites is not None and b.sites is not None and a.sites != b.sites:
+            reason = f"different sites: {la} {_sites(a)}, {rb} {_sites(b)}"
+            if within(a.sites, b.sites):
+                return "broad", reason
+            if within(b.sites, a.sites):
+                return "narrow", reason
+            return "close", reason
+        if a.form and b.form and a.form != b.form:
+            if a.form == "generic":
+                return "narrow", f"a neoplasm NOS ({la}) and one histology ({rb})"
+            return "broad", f"one histology ({la}) and a neoplasm NOS ({rb})"
+        return None
+
+    def _combined(self, members: list[str]) -> tuple[str, Facets] | None:
+        """The most informative member's facets (a set is conflict-free, so members agree)."""
+        best: tuple[int, str, Facets] | None = None
+        for curie in members:
+            f = self._facets(curie)
+            if f is None or f.empty:
+                continue
+            score = (f.behaviour is not None) + (f.sites is not None or f.agnostic) + (f.form is not None)
+            if best is None or score > best[0]:
+                best = (score, curie, f)
+        if best is None:
+            return None
+        merged = best[2]
+        for curie in members:
+            f = self._facets(curie)
+            if f is not None:
+                merged = merged.over(f)
+        return best[1], merged
+
+
+def _sites(f: Facets) -> str:
+    return ",".join(sorted(f.sites or ()))
+
+
+__all__ = ["EquivalenceSets", "scheme"]
