@@ -68,6 +68,13 @@ def cmd_stats(args: argparse.Namespace) -> int:
     lines.append("mappings: " + ", ".join(f"{k} {v}" for k, v in maps.items()))
     lines.append("EUCAIM classes linked to: " + ", ".join(
         f"{k} {v}" for k, v in figures["eucaim_classes_linked_to"].items()))
+    lines.append(f"cancer concepts with neoplasm facets (behaviour, site, form): {figures['neoplasm_facets']}")
+    lines.append("coverage by organ system (malignant concepts at the organ's ICD-O-3 sites reached / all; "
+                 "ICD-10 codes reached / all):")
+    for organ, report in figures["coverage_by_organ_system"].items():
+        lines.append(f"  {organ}: {report['members']} concepts, {report['icd10_codes']} ICD-10 codes")
+        lines += [f"    {top:20} {r['members']:4}/{report['members']:<4} "
+                  f"ICD-10 {r['icd10']:3}/{report['icd10_codes']:<3} {r['label']}" for top, r in report["tops"].items()]
     lines.append(f"loaded in {onto.load_seconds:.2f} s ({'cache' if onto.from_cache else 'parsed'})")
     _emit(args, figures, "\n".join(lines))
     return 0

@@ -3,6 +3,9 @@
 Errors (the check fails): a module that does not parse, a concept lacking label, notation or scheme,
 a malformed or duplicated code, a mapping whose target is not a concept, an is-a cycle, an OWL
 inconsistency or unsatisfiable class (HermiT), a DICOM code whose label disagrees with PS3.16.
+Semantic errors (:func:`check_semantics`): exact-match sets that merge two codes of one terminology, a concept
+and its ancestor, or concepts of different behaviour, site or histology; facets contradicting a preferred term;
+expansions reaching members their facets exclude.
 Warnings (reported, the check passes): defects of the EUCAIM release itself (a corrupted SNOMED CT id,
 LOINC group/part codes in its LOINC field, empty values, expressions the transcription could not
 express) and what the build dropped.
@@ -12,8 +15,10 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import pyoxigraph as ox
@@ -21,7 +26,9 @@ import pyoxigraph as ox
 from hyperontology.errors import OntologyLoadError
 from hyperontology.ontology import codes
 from hyperontology.ontology.build import STANDARD_KEYS, normalise
+from hyperontology.ontology.equivalence import EquivalenceSets
 from hyperontology.ontology.eucaim import ANNOTATION_KEYS, EUCAIM
+from hyperontology.ontology.neoplasm import compatible, label_behaviour
 from hyperontology.ontology.reasoner import ReasonerResult, run_hermit
 from hyperontology.prefixes import iri_to_curie
 
@@ -165,6 +172,79 @@ def check_dicom_labels(store: ox.Store, report: CheckReport) -> None:
             report.add("error", "dicom-label", f"DCM:{code}", f"label {label!r} but PS3.16 says {meanings[code]}")
 
 
+def check_semantics(files: list[Path], report: CheckReport) -> None:
+    """What makes a count right: conflict-free equivalence sets, expansions that keep to their meaning.
+
+    Errors: an exact-match set (transitive) holding two codes of one terminology, a concept and its own is-a
+    ancestor, or concepts of different behaviour, site or histology; a cancer concept whose facets contradict its
+    own preferred term (``in situ`` in the label, another behaviour in the facets); an expansion reaching a member
+    its facets exclude. Warnings: cancer diagnoses no other concept's expansion reaches (orphans).
+    """
+    from hyperontology.ontology.api import Hyperontology
+    from hyperontology.ontology.index import read_index
+
+    onto = Hyperontology(read_index(files), files=files)
+    for problem in semantic_problems(onto):
+        report.add(*problem)
+
+
+def semantic_problems(onto: Any) -> Iterator[tuple[str, str, str, str]]:
+    """``(level, rule, subject, message)`` for every semantic defect of a loaded hyperontology."""
+    yield from _equivalence_problems(onto)
+    reached: set[str] = set()
+    for concept in onto:
+        facets = onto.facets(concept)
+        said = label_behaviour(concept.label) if concept.kind in ("diagnosis", "histology") else None
+        if said and facets.behaviour and said != facets.behaviour:
+            yield ("error", "facets", concept.iri,
+                   f"label {concept.label!r} says {said} but its facets say {facets.behaviour}")
+        members = onto.expand(concept, include_self=False)
+        reached.update(m.iri for m in members)
+        if facets.empty:
+            continue
+        for member in members:
+            if not compatible(onto.facets(member), facets):
+                yield ("error", "expansion", concept.iri,
+                       f"expansion reaches {member.curie} {member.label!r}, which its facets exclude")
+    for concept in onto:
+        if concept.kind == "diagnosis" and onto.facets(concept).behaviour == "malignant" and concept.iri not in reached:
+            yield ("warning", "orphan", concept.iri,
+                   f"{concept.label!r} is in no other concept's expansion (no parent, no mapping reaches it)")
+
+
+def _equivalence_problems(onto: Any) -> Iterator[tuple[str, str, str, str]]:
+    seen: set[str] = set()
+    for concept in onto:
+        if concept.iri in seen:
+            continue
+        group = sorted([concept, *onto.equivalents(concept)], key=lambda c: c.curie)
+        seen.update(c.iri for c in group)
+        clash = _first_conflict(onto, group) if len(group) > 1 else None
+        if clash is not None:
+            names = ", ".join(c.curie for c in group[:8])
+            yield "error", "equivalence", concept.iri, f"exact matches make one concept of {names}: {clash}"
+
+
+def _first_conflict(onto: Any, group: list[Any]) -> str | None:
+    """Merge the group's members one by one as the build does; the first conflict found, if any."""
+    sets = EquivalenceSets(lambda curie: onto.facets(curie), lambda a, b: _is_ancestor(onto, a, b))
+    for member in group:  # EUCAIM = EUCAIM is the release's own owl:equivalentClass, never a mapping
+        for relation, other in onto.mappings_of(member):
+            if relation == "exact" and member.scheme == other.scheme == "EUCAIM":
+                sets.merge(member.curie, other.curie)
+    for member in group:
+        for other in group:
+            clash = sets.conflict(member.curie, other.curie)
+            if clash is not None:
+                return clash[1]
+            sets.merge(member.curie, other.curie)
+    return None
+
+
+def _is_ancestor(onto: Any, ancestor: str, descendant: str) -> bool:
+    return ancestor in {c.curie for c in onto.ancestors(descendant)}
+
+
 def check_build_notes(directory: Path, report: CheckReport) -> None:
     manifest = directory / "manifest.json"
     if manifest.is_file():
@@ -183,6 +263,8 @@ def run_check(files: list[Path], *, reasoner: bool = True, timeout: float = 600.
     report.triples = len(store)
     for check in (check_concepts, check_mappings, check_cycles, check_release, check_dicom_labels):
         check(store, report)
+    if not any(f.rule == "is-a-cycle" for f in report.errors):
+        check_semantics(files, report)
     check_build_notes(files[0].parent, report)
     if reasoner:
         report.reasoner = run_hermit(store, timeout=timeout)

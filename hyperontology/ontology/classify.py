@@ -40,7 +40,7 @@ DEMOTED = {"broad": "skos:broadMatch", "narrow": "skos:narrowMatch", "close": "s
 NEOPLASM_KINDS = {"diagnosis", "histology"}
 #: labels of observations, procedures, staging values and histories that name a cancer but are not one
 NOT_A_DISORDER = re.compile(
-    r"\b(history|screening|staging|stage|grade|grading|measurement|risk|specimen|treatment|therapy|surveillance|"
+    r"\b(history|screening|staging|grade|grading|measurement|risk|specimen|treatment|therapy|surveillance|"
     r"monitoring|antigen|ag|receptor|invasion|margin|excision|syndrome|susceptibility|marker|response|progression|"
     r"burden|examination|patient|condition type|joint committee|allowable|scoring|edition|type of|criteria|"
     r"waiting|regression|finding|immunohistochemistry|presence|percent)\b", re.I)
@@ -125,7 +125,7 @@ class _Facts:
 
     def _eucaim(self, record: dict[str, Any]) -> Facets:
         curie = f"EUCAIM:{record['c']}"
-        label = record.get("l") if isinstance(record.get("l"), str) else ""
+        label = str(record["l"]) if isinstance(record.get("l"), str) else ""
         if not record["c"].startswith("CLIN") or NOT_A_DISORDER.search(label):
             return Facets()
         own = label_facets(label) if CANCER_WORDS.search(label) else Facets()
@@ -245,6 +245,10 @@ def classify(concepts: dict[str, TermConcept], mappings: Iterable[Mapping], reco
     facets = _inherit(facts.own(), parents)
     ancestors = _Ancestors(parents)
     sets = EquivalenceSets(facets.get, ancestors.is_ancestor)
+    for record in records:  # the release's own named equivalences (owl:equivalentClass) come first
+        for other in record.get("eq", []):
+            if other in facts.by_code:
+                sets.merge(f"EUCAIM:{record['c']}", f"EUCAIM:{other}")
     exact = [m for m in fixed if m.predicate == "skos:exactMatch"]
     kept = [m for m in fixed if m.predicate != "skos:exactMatch"]
     for m in sorted(exact, key=_strength):

@@ -38,13 +38,22 @@ BEHAVIOURS = ("malignant", "metastatic", "in situ", "uncertain", "benign")
 _ICDO3_BEHAVIOUR = {"0": "benign", "1": "uncertain", "2": "in situ", "3": "malignant", "6": "metastatic"}
 
 _IN_SITU = re.compile(r"\bin[- ]situ\b|\bdcis\b|\blcis\b", re.I)
+#: words that make a malignant-sounding term (carcinoma, malignant ...) an in situ one
+_NOT_INVADING = re.compile(r"\bnon-?invasive\b|\bnon-?infiltrating\b|\bstage 0\b|\bintratubular\b", re.I)
+_INTRADUCTAL = re.compile(r"\bintraductal\b", re.I)
+_INVASIVE = re.compile(r"(?<!non)(?<!non-)\b(invasi\w*|infiltrat\w*)", re.I)
 _METASTATIC = re.compile(r"\b(secondary|metastatic|metastasis|metastases|metastasi[sz]ed)\b", re.I)
-_UNCERTAIN = re.compile(r"uncertain (or unknown )?behaviou?r|unknown behaviou?r|uncertain malignant potential|"
+_UNCERTAIN = re.compile(r"uncertain (or unknown )?behaviou?r|uncertain whether|spontaneously regressed|"
+                        r"cystic partially differentiated|unknown behaviou?r|uncertain malignant potential|"
                         r"\bborderline\b|low malignant potential", re.I)
 _BENIGN = re.compile(r"\bbenign\b", re.I)
-_NOT_MALIGNANT = re.compile(r"\b(pre-?malignan\w*|non-?malignan\w*|potentially malignant)\b", re.I)
-_MALIGNANT = re.compile(r"malignan|carcinoma|sarcoma|lymphoma|leuka?emia|melanoma|myeloma|\w*blastoma\b|cancer|"
-                        r"mesothelioma|seminoma|carcinoid", re.I)
+_NOT_MALIGNANT = re.compile(r"\b(pre-?malignan\w*|non-?malignan\w*|potentially malignant|pre-?cancerous)\b", re.I)
+#: words that mean malignant whatever else the term says; -blastomas only where the tumour is always malignant
+#: (osteoblastoma, ameloblastoma, hemangioblastoma are not), carcinoid and mesothelioma left to their codes
+_MALIGNANT = re.compile(
+    r"malignan|carcinoma|sarcoma|(?<![a-z])lymphoma|leuka?emia|melanoma|myeloma|cancer|seminoma|"
+    r"(glio|neuro|nephro|retino|hepato|medullo|pancreato|pineo|esthesioneuro|pleuropulmonary |pulmonary )blastoma",
+    re.I)
 #: histology words: a concept naming one is ``specific`` (one morphology), not a neoplasm NOS
 _SPECIFIC = re.compile(
     r"carcinoma|sarcoma|lymphoma|leuka?emia|melanoma|myeloma|blastoma|glioma|astrocytoma|ependymoma|"
@@ -143,7 +152,12 @@ def label_facets(label: str, semantic_tag: str = "") -> Facets:
 
 
 def label_behaviour(text: str) -> str | None:
+    """The behaviour a preferred term states, or None (``Lung neoplasm`` states none)."""
     if _IN_SITU.search(text):
+        return "in situ"
+    malignant_words = _MALIGNANT.search(text) is not None and not _NOT_MALIGNANT.search(text)
+    if malignant_words and (_NOT_INVADING.search(text) or (
+            _INTRADUCTAL.search(text) and not _INVASIVE.search(text) and "paget" not in text.casefold())):
         return "in situ"
     if any(not _negated(text, m.start()) for m in _METASTATIC.finditer(text)):
         return "metastatic"
@@ -151,9 +165,7 @@ def label_behaviour(text: str) -> str | None:
         return "uncertain"
     if _BENIGN.search(text):
         return "benign"
-    if _NOT_MALIGNANT.search(text):
-        return None
-    return "malignant" if _MALIGNANT.search(text) else None
+    return "malignant" if malignant_words else None
 
 
 def label_form(text: str) -> str | None:

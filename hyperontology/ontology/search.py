@@ -7,8 +7,9 @@ spellings made American ("tumour" -> "tumor"), a Roman numeral after "stage", "g
 ("ki67" = "ki-67" = "ki 67"), and a short word is also indexed joined to the next one ("BI-RADS" -> "birads").
 The query's shorthand ("sclc", "adenoca lung", "liver mets", "ct") is expanded with the table ``shorthand.tsv``
 next to this module: words, never codes. A terminology's name in the query ("tnm stage iii", "icd10 c61") ranks
-that terminology's concepts first. Score bands do not overlap: a code beats an exact label, which beats an exact
-synonym, an exact match through shorthand, a prefix, all the words, and words found only by their spelling.
+that terminology's concepts first among equals. Score bands do not overlap: a code beats an exact label, which
+beats an exact synonym, an exact term through shorthand, a term with the same words in another order, a prefix,
+a term holding all the query's words (or what they mean), and one found only by near spellings.
 
 Examples
 --------
@@ -45,27 +46,32 @@ _NON_WORD = re.compile(r"[^0-9a-z]+")
 EXACT_CODE, EXACT_LABEL, EXACT_SYNONYM, PREFIX, TOKENS, FUZZY = 100.0, 90.0, 85.0, 70.0, 50.0, 30.0
 #: an exact term reached through shorthand ("crc" -> "colorectal cancer"): below a literal one, above any prefix
 EXPANDED_LABEL, EXPANDED_SYNONYM = 84.0, 83.0
-EXPANDED_PREFIX_PENALTY = 2.0
-SCHEME_HINT = 0.5  # within a band, for the concepts of the terminology the query names
-#: words a term need not hold to match ("carcinoma of the lung" finds "Lung carcinoma")
-STOP_WORDS = frozenset({"of", "the", "and", "in", "a", "an", "to", "for", "on", "at", "by"})
+#: a term with the query's words in another order, stop words aside ("MRI of prostate" for "prostate mri"),
+#: then the same through shorthand; a label gets +0.5. Both above any prefix.
+SAME_WORDS, EXPANDED_SAME_WORDS = 82.0, 81.0
+#: shorthand this close to the query's meaning is tried on whole terms (exact, same words), not only on words
+WHOLE_TERM_WEIGHT = 0.9
+#: words a term need not hold to match ("carcinoma of the lung" finds "Lung carcinoma", "CT scan" finds "CT")
+STOP_WORDS = frozenset({"of", "the", "and", "in", "a", "an", "to", "for", "on", "at", "by", "scan"})
 #: words after which a Roman numeral is a number ("stage IIIa" = "stage 3a", "CIN III" = "CIN 3")
 NUMBERED = frozenset({"stage", "grade", "type", "class", "category", "level", "group", "phase", "cin"})
 _ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii": "7", "viii": "8", "ix": "9",
           "x": "10"}
+_LETTERS_NUMBER = re.compile(r"([a-z]{2,3})([0-9]+)")  # "ki67", "her2", "ca125"
 _ROMAN_WORD = re.compile(r"(viii|vii|vi|v|iv|iii|ii|i|ix|x)([a-c]?)")
 #: names of terminologies a query may use as a hint, besides the schemes' own prefixes
 SCHEME_NAMES = MappingProxyType({"snomed": "SCT", "snomedct": "SCT", "icd": "ICD10", "icdo": "ICDO3",
                                  "nci": "NCIT", "dicom": "DCM"})
-MAX_VARIANTS = 8  # whole-query expansions tried for exact and prefix matches
+MAX_VARIANTS = 8  # whole-query expansions tried on whole terms
 Phrase = tuple[str, ...]
 _EMPTY: frozenset[str] = frozenset()
 
 
 def normalise(text: str) -> str:
     """Case-fold, strip accents, collapse everything but letters and digits to single spaces."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    plain = text.casefold()
+    if not plain.isascii():
+        plain = "".join(ch for ch in unicodedata.normalize("NFKD", plain) if not unicodedata.combining(ch))
     return _NON_WORD.sub(" ", plain).strip()
 
 
@@ -81,7 +87,7 @@ class SearchHit:
     concept: Concept
     score: float
     matched: str
-    match: str  # "code", "label", "synonym", "prefix", "tokens", "fuzzy"
+    match: str  # "code", "label", "synonym", "words", "prefix", "tokens", "fuzzy"
 
 
 @dataclass(frozen=True)
@@ -131,7 +137,7 @@ class Shorthand:
     def fold(self, text: str) -> list[str]:
         """The words of ``text`` as the index compares them (see the module's documentation)."""
         words: list[str] = []
-        for word in normalise(text).split():
+        for word in normalise(text.replace("*", " star ")).split():  # "T2*" is "T2 star", not "T2"
             if self._spelling is not None and (found := self._spelling.match(word)):
                 word = self.spellings[found.group()] + word[found.end():]
             previous = words[-1] if words else ""
@@ -145,8 +151,9 @@ class Shorthand:
                 words.append(word)
         return words
 
-    @property
+    @functools.cached_property
     def longest(self) -> int:
+        """Words in the longest phrase the table knows."""
         return max((len(term) for term in self.means), default=1)
 
 
@@ -154,6 +161,11 @@ class Shorthand:
 def _bundled() -> Shorthand:
     text = resources.files("hyperontology.ontology").joinpath("shorthand.tsv").read_text("utf-8")
     return Shorthand.read(text, source=str(Path("hyperontology") / "ontology" / "shorthand.tsv"))
+
+
+def _bag(words: Iterable[str]) -> str:
+    """A term's words in any order, stop words aside: "MRI of prostate" and "prostate MRI" share one."""
+    return " ".join(sorted({w for w in words if w not in STOP_WORDS}))
 
 
 def _joinable(first: str, second: str) -> bool:
@@ -165,7 +177,7 @@ def _joinable(first: str, second: str) -> bool:
 @dataclass(frozen=True)
 class _Query:
     raw: str  # the text as typed (case-folded), for codes
-    words: tuple[str, ...]  # folded
+    words: Phrase  # folded
     scheme: str | None = None  # the terminology the query named, if any
 
 
@@ -184,8 +196,11 @@ class _Word:
 
     def weight(self, iri: str) -> float:
         """A word found in the concept's label counts a little more than one found only in a synonym."""
-        return max((w if iri in label else w * 0.8 for w, found, label in self.groups if iri in found),
-                   default=0.0)
+        best = 0.0
+        for weight, found, label in self.groups:
+            if weight > best and iri in found:
+                best = weight if iri in label else max(best, weight * 0.8)
+        return best
 
 
 @dataclass(frozen=True)
@@ -204,11 +219,9 @@ class _Alternative:
         return set(sets[0]).intersection(*sets[1:]) if sets else _EMPTY
 
     def weigh(self, iri: str) -> float:
-        if not all(iri in word.concepts for word in self.words):
+        if iri not in self.concepts:
             return 0.0
         return self.weight * sum(word.weight(iri) for word in self.words) / len(self.words)
-
-
 
 
 class TermIndex:
@@ -218,6 +231,7 @@ class TermIndex:
         self.shorthand = shorthand if shorthand is not None else Shorthand.bundled()
         self.codes: dict[str, list[str]] = defaultdict(list)
         self.exact: dict[str, list[tuple[str, bool]]] = defaultdict(list)  # term without spaces -> (iri, is label)
+        self.same_words: dict[str, list[tuple[str, bool, str]]] = defaultdict(list)  # see _bag -> (iri, label?, term)
         tokens: dict[str, set[str]] = defaultdict(set)
         label_tokens: dict[str, set[str]] = defaultdict(set)
         self.terms: list[tuple[str, str, bool, str]] = []  # (term without spaces, iri, is label, term), sorted
@@ -245,11 +259,13 @@ class TermIndex:
             words = self.shorthand.fold(text)
             if not words:
                 continue
-            term = " ".join(words)
+            term, compact = " ".join(words), "".join(words)
             if is_label:
                 self.label_length[concept.iri] = len(term)
-            self.exact["".join(words)].append((concept.iri, is_label))
-            self.terms.append(("".join(words), concept.iri, is_label, term))
+            self.exact[compact].append((concept.iri, is_label))
+            if bag := _bag(words):
+                self.same_words[bag].append((concept.iri, is_label, term))
+            self.terms.append((compact, concept.iri, is_label, term))
             joined = (a + b for a, b in itertools.pairwise(words) if _joinable(a, b))
             for token in itertools.chain(words, joined):
                 tokens[token].add(concept.iri)
@@ -263,16 +279,17 @@ class TermIndex:
         if not words:
             return []
         best: dict[str, SearchHit] = {}
-        for query in self._queries(text.strip().casefold(), words):
+        queries = self._queries(text.strip().casefold(), words)
+        for query in queries:
             for hit in self._candidates(query, limit, enough=lambda: len(best) >= limit):
                 if schemes and hit.concept.scheme not in schemes:
                     continue
-                if hit.concept.scheme == query.scheme:
-                    hit = SearchHit(hit.concept, min(100.0, hit.score + SCHEME_HINT), hit.matched, hit.match)
                 have = best.get(hit.concept.iri)
                 if have is None or hit.score > have.score:
                     best[hit.concept.iri] = hit
-        ranked = sorted(best.values(), key=lambda h: (-h.score, len(h.concept.label), h.concept.curie))
+        hint = queries[-1].scheme  # among equal scores, the terminology the query named first
+        ranked = sorted(best.values(),
+                        key=lambda h: (-h.score, h.concept.scheme != hint, len(h.concept.label), h.concept.curie))
         return ranked[:limit]
 
     def _queries(self, raw: str, words: Phrase) -> list[_Query]:
@@ -288,11 +305,9 @@ class TermIndex:
     def _candidates(self, query: _Query, limit: int, *, enough: Callable[[], bool]) -> Iterator[SearchHit]:
         for iri in self.codes.get(query.raw, ()):
             yield SearchHit(self.concepts[iri], EXACT_CODE, query.raw, "code")
-        variants = self._variants(query.words)
-        for words, expanded in variants:
+        for words, expanded in self._variants(query.words):
             yield from self._exact(words, expanded=expanded)
-        for words, expanded in variants:
-            yield from self._prefix(words, limit, expanded=expanded)
+        yield from self._prefix(query.words, limit)
         if not enough():  # token hits rank below every prefix hit: only needed when those are too few
             yield from self._token_hits(query.words, limit)
 
@@ -308,7 +323,8 @@ class TermIndex:
 
     def _variants(self, words: Phrase) -> list[tuple[Phrase, bool]]:
         """The query's words, then with its shorthand expanded (at most :data:`MAX_VARIANTS`): (words, expanded)."""
-        options = [[(seg, False), *((alt, True) for alt, _ in self.shorthand.means.get(seg, ()))]
+        options = [[(seg, False), *((alt, True) for alt, weight in self.shorthand.means.get(seg, ())
+                                    if weight >= WHOLE_TERM_WEIGHT)]
                    for seg in self._segments(words)]
         combos = itertools.islice(itertools.product(*options), MAX_VARIANTS)
         return [(tuple(w for seg, _ in combo for w in seg), any(e for _, e in combo)) for combo in combos]
@@ -320,16 +336,19 @@ class TermIndex:
             else:
                 score = EXACT_LABEL if is_label else EXACT_SYNONYM
             yield SearchHit(self.concepts[iri], score, " ".join(words), "label" if is_label else "synonym")
+        base = EXPANDED_SAME_WORDS if expanded else SAME_WORDS
+        for iri, is_label, term in self.same_words.get(_bag(words) or "-", ()):
+            yield SearchHit(self.concepts[iri], base + (0.5 if is_label else 0.0), term, "words")
 
-    def _prefix(self, words: Phrase, limit: int, *, expanded: bool) -> Iterator[SearchHit]:
+    def _prefix(self, words: Phrase, limit: int) -> Iterator[SearchHit]:
+        """Terms the query begins, as typed (its shorthand is not expanded: "lung ca" is not "pulmonary ca...")."""
         key = "".join(words)
         start = bisect.bisect_left(self._keys, key)
-        penalty = EXPANDED_PREFIX_PENALTY if expanded else 0.0
         for compact, iri, is_label, term in self.terms[start:start + 50 * limit]:
             if not compact.startswith(key):
                 break
             if compact != key:
-                score = PREFIX + 10.0 * len(key) / len(compact) + (1.0 if is_label else 0.0) - penalty
+                score = PREFIX + 10.0 * len(key) / len(compact) + (1.0 if is_label else 0.0)
                 yield SearchHit(self.concepts[iri], score, term, "prefix")
 
     # ---------------------------------------------------------------------------------------------
@@ -351,7 +370,10 @@ class TermIndex:
         for iri in heapq.nsmallest(200 * limit, hits, key=lambda h: (self.label_length.get(h, 0), h)):
             quality, length = 0.0, len(required) - 1
             for alts in required:
-                weight, size = max((alt.weigh(iri), alt.length) for alt in alts)
+                weight, size = 0.0, alts[0].length
+                for alt in alts:
+                    if (this := alt.weigh(iri)) > weight:
+                        weight, size = this, alt.length
                 quality, length = quality + weight, length + size
             quality /= len(required)
             coverage = length / max(self.label_length.get(iri, length), length)
@@ -364,19 +386,32 @@ class TermIndex:
         slots: list[tuple[bool, list[_Alternative]]] = []
         i = 0
         while i < len(segments):
-            seg, last = segments[i], i == len(segments) - 1
-            pair = seg + segments[i + 1] if not last and len(seg) == len(segments[i + 1]) == 1 else ()
-            if pair and "".join(pair) in self.tokens:  # "ki 67" is also "ki67", "her 2" is "her2"
-                slots.append((False, [self._alternative(pair, 1.0, memo, last=i + 1 == len(segments) - 1),
+            pair, used = self._pair(segments[i:i + 2])
+            last = i + used == len(segments)
+            if pair:  # "ki 67" = "ki67": both words, or the one token
+                slots.append((False, [self._alternative(pair, 1.0, memo, last=last),
                                       self._alternative(("".join(pair),), 1.0, memo, last=False)]))
-                i += 2
+                i += used
                 continue
+            seg = segments[i]
             means = [(alt, w) for alt, w in self.shorthand.means.get(seg, ()) if len(alt) > 1 or len(seg) > 1]
             alts = [self._alternative(seg, 1.0, memo, last=last)]
             alts += [self._alternative(alt, w, memo, last=False) for alt, w in means]
             slots.append((len(seg) == 1 and seg[0] in STOP_WORDS and not means, alts))
             i += 1
         return slots
+
+    def _pair(self, segments: list[Phrase]) -> tuple[Phrase, int]:
+        """Two words the index also has as one token, apart ("ki 67", "her 2") or together ("ki67").
+
+        Returns the two words and how many of ``segments`` they take, or ``((), 1)``.
+        """
+        first = segments[0]
+        if len(segments) == 2 and len(first) == len(segments[1]) == 1 and first[0] + segments[1][0] in self.tokens:
+            return first + segments[1], 2
+        if len(first) == 1 and first[0] in self.tokens and (split := _LETTERS_NUMBER.fullmatch(first[0])):
+            return (split[1], split[2]), 1
+        return (), 1
 
     def _alternative(self, phrase: Phrase, weight: float, memo: dict[tuple[str, bool], _Word], *,
                      last: bool) -> _Alternative:
@@ -407,8 +442,11 @@ class TermIndex:
                     label |= self.label_tokens.get(token, _EMPTY)
             if found:
                 groups.append((0.9, found, label))
-        for (other, *more), weight in self.shorthand.means.get((word,), ()):
-            if not more and other in self.tokens:
+        others = [(o, w) for (o, *more), w in self.shorthand.means.get((word,), ()) if not more]
+        if word.endswith("s") and len(word) > 3:  # a plural or a possessive without its apostrophe: "hodgkins"
+            others.append((word[:-1], 0.95))
+        for other, weight in others:
+            if other in self.tokens:
                 groups.append((weight, self.tokens[other], self.label_tokens.get(other, _EMPTY)))
         return _Word(word, groups)
 

@@ -97,7 +97,8 @@ def read_concept_table(path: Path, scheme: str) -> dict[str, TermConcept]:
 
 
 def read_mapping_table(path: Path) -> list[Mapping]:
-    return [Mapping(*cells, source=path.name) for _, cells in rows(path, MAPPING_HEADER)]
+    return [Mapping(s, p, o, justification, comment, path.name)
+            for _, (s, p, o, justification, comment) in rows(path, MAPPING_HEADER)]
 
 
 def table_scheme(path: Path) -> str | None:

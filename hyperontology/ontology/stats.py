@@ -14,6 +14,7 @@ from collections import Counter
 from typing import Any
 
 from hyperontology.ontology.api import Hyperontology
+from hyperontology.ontology.coverage import coverage
 
 CANCER_SCHEMES = ("SCT", "ICD10", "ICDO3", "NCIT")
 STANDARD = ("SCT", "ICD10", "ICDO3", "NCIT", "RADLEX", "DCM", "LOINC", "ATC", "UCUM", "TNM")
@@ -44,4 +45,6 @@ def stats(onto: Hyperontology) -> dict[str, Any]:
         "mappings": {"total": len(onto.mappings), "cross_terminology": cross, **dict(sorted(relation.items()))},
         "mappings_by_terminology_pair": dict(sorted(pairs.items())),
         "eucaim_classes_linked_to": {s: len(v) for s, v in sorted(linked.items())},
+        "neoplasm_facets": len([c for c in onto if not onto.facets(c).empty]),
+        "coverage_by_organ_system": coverage(onto),
     }

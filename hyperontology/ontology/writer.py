@@ -97,13 +97,13 @@ def write_mappings(mappings: list[Mapping], concepts: dict[str, TermConcept], la
 
 
 def write_facets(facets: dict[str, Facets], out: Path) -> None:
-    """The neoplasm facets module: ``ho:behaviour``, ``ho:site`` (ICD-O-3 topography), ``ho:form``, ``ho:siteAgnostic``."""
+    """The neoplasm facets module: ``ho:behaviour``, ``ho:site`` (ICD-O-3), ``ho:form``, ``ho:siteAgnostic``."""
     body = [TTL_HEADER, "\n", _ontology_header(
         "neoplasm", "hyperontology neoplasm facets",
         "Behaviour (ICD-O-3 axis), site (ICD-O-3 topography), form (neoplasm NOS or one histology) and site-agnostic "
         "morphologies of cancer concepts; what expansions use to keep in situ, benign, metastatic, bare morphologies "
         "and other organs out of a cancer question")]
-    body.append(FACET_DECLARATIONS)
+    body.append(FACET_DECLARATIONS + "\n")
     for curie in sorted(facets):
         f = facets[curie]
         lines = [f"<{curie_to_iri(curie)}>"]
@@ -119,20 +119,16 @@ def write_facets(facets: dict[str, Facets], out: Path) -> None:
     (out / "neoplasm.ttl").write_text("".join(body), encoding="utf-8")
 
 
-FACET_DECLARATIONS = """ho:behaviour a owl:AnnotationProperty ;
-    rdfs:label "behaviour"@en ;
-    rdfs:comment "Neoplasm behaviour on the ICD-O-3 axis: malignant (primary), metastatic, in situ, uncertain, benign."@en .
-ho:site a owl:AnnotationProperty ;
-    rdfs:label "site"@en ;
-    rdfs:comment "Primary site as an ICD-O-3 topography concept (the axis ICD-10 C00-C80 is built on)."@en .
-ho:form a owl:AnnotationProperty ;
-    rdfs:label "form"@en ;
-    rdfs:comment "generic: a neoplasm NOS at its site; specific: one histology."@en .
-ho:siteAgnostic a owl:AnnotationProperty ;
-    rdfs:label "site agnostic"@en ;
-    rdfs:comment "A morphology valid at any site (ICD-O-3 histology); never a member of a site-specific question."@en .
-
-"""
+FACETS = {
+    "behaviour": ("behaviour", "Neoplasm behaviour on the ICD-O-3 axis: malignant (primary), metastatic, in situ, "
+                  "uncertain, benign."),
+    "site": ("site", "Primary site as an ICD-O-3 topography concept (the axis ICD-10 C00-C80 is built on)."),
+    "form": ("form", "generic: a neoplasm NOS at its site; specific: one histology."),
+    "siteAgnostic": ("site agnostic", "A morphology valid at any site (ICD-O-3 histology); never a member of a "
+                     "site-specific question."),
+}
+FACET_DECLARATIONS = "".join(f"ho:{name} a owl:AnnotationProperty ;\n    rdfs:label {_lit(label)} ;\n"
+                             f"    rdfs:comment {_lit(comment)} .\n" for name, (label, comment) in FACETS.items())
 
 
 def write_errata(errata: list[tuple[Mapping, str]], labels: dict[str, str], demoted: int, out: Path) -> None:
@@ -142,9 +138,10 @@ def write_errata(errata: list[tuple[Mapping, str]], labels: dict[str, str], demo
         "Mappings published by a source that this release corrects, each with the meaning the codes have in their own",
         "terminology. The EUCAIM rows are fixes the Hyper-Ontology's maintainers (LIMICS) and the etl-toolset's",
         "maintainers can apply at the named class or lookup row.", "",
-        f"Besides these, {demoted} exact matches that would have merged a concept with its parent, with another code of",
-        "the same terminology, or concepts of different behaviour, site or histology were demoted automatically; each",
-        "carries its reason in the `comment` column of `mappings.sssom.tsv` (search for \"demoted from exactMatch\").", "",
+        f"Besides these, {demoted} exact matches that would have merged a concept with its parent, with another",
+        "code of the same terminology, or concepts of different behaviour, site or histology were demoted automatically; each",
+        "carries its reason in the `comment` column of `mappings.sssom.tsv`",
+        "(search for \"demoted from exactMatch\").", "",
         "| source | subject | published | object | correction | reason |", "|---|---|---|---|---|---|",
     ]
     for mapping, fix in sorted(errata, key=lambda e: (e[0].source, e[0].subject, e[0].object)):

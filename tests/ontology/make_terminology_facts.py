@@ -37,6 +37,7 @@ import argparse
 import csv
 import json
 import re
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,7 +120,7 @@ GROUPS: tuple[Group, ...] = (
           icd10=("C34",), topography=("C34",), ncit=("C7377",), eucaim=("CLIN1000065",), words=LUNG,
           dwords=r"\blung\b", neighbours=("C33", "C37", "C38.4", "C45.0"), morphology=("8140", "8070", "8041")),
     Group("non-small cell lung cancer", "lung", ("SCT:254637007", "NCIT:C2926"), ncit=("C2926",),
-          ncit_outside=("C4917", "C4794"), words=LUNG, dwords=r"\blung\b", morphology=("8046",)),
+          ncit_outside=("C4917", "C4794"), words=LUNG, dwords=r"\blung\b", morphology=("8046", "8140")),
     Group("lung carcinoma", "lung", ("NCIT:C4878",), ncit=("C4878",), ncit_outside=("C4794", "C45652"),
           words=LUNG, dwords=r"\blung\b"),
     Group("breast", "breast", ("ICD10:C50", "SCT:254837009", "NCIT:C9335", "EUCAIM:CLIN1000060"),
@@ -186,12 +187,12 @@ GROUPS: tuple[Group, ...] = (
           icd10=("C81", "C82", "C83", "C84", "C85", "C86"), icd10_flat=True, ncit=("C3208",),
           eucaim=("CLIN1039310",), neighbours=("C90.0", "C92.0"), histology=("9590/3",)),
     Group("myeloma", "haematological", ("ICD10:C90", "NCIT:C3242", "ICDO3:9732/3", "SCT:1162576007"),
-          icd10=("C90",), icd10_only=("C90.1", "C90.2", "C90.3"), dwords=r"gammopathy",
+          icd10=("C90",), icd10_only=("C90", "C90.1", "C90.2", "C90.3"), dwords=r"gammopathy",
           neighbours=("C81", "C92.0"), histology=("9732/3",)),
     Group("leukaemia", "haematological", ("SCT:93143009", "NCIT:C3161"), icd10=("C91", "C92", "C93", "C95"),
           icd10_flat=True, ncit=("C3161",), dwords=r"myelodysplastic|polycythaemia", neighbours=("C90.0", "C81")),
     Group("malignant neoplasm", "all sites", ("SCT:363346000", "NCIT:C9305", "ICD10:C00-C75"),
-          icd10=("C00-C75",), icd10_flat=True),
+          icd10=("C00-C75",)),
     Group("adenocarcinoma", "histology (all sites)", ("ICDO3:8140/3", "NCIT:C2852", "SCT:443961001",
                                                       "EUCAIM:CLIN1047138"),
           ncit=("C2852",), histology=("8140/3",)),
@@ -395,7 +396,8 @@ class Sources:
         for code, (title, parent) in sorted(self.icd10.items()):
             if "-" in code or not (code[0] == "D" and code[:3] <= "D48" or "C77" <= code[:3] <= "C79"):
                 continue
-            category = self.icd10[parent][0] if "." in code else ""
+            # a subcategory naming no site of its own ("Lobular carcinoma in situ") has its category's site
+            category = self.icd10[parent][0] if "." in code and ":" not in title else ""
             if re.search(words, title, re.I) or (category and re.search(words, category, re.I)):
                 buckets.setdefault(self.icd10_kind(code), []).append(code)
         picked: list[str] = []
@@ -498,3 +500,579 @@ def _path(kids: dict[str, list[str]], root: str, target: str) -> list[str]:
     while path[-1] != root:
         path.append(previous[path[-1]])
     return list(reversed(path))
+
+
+# ============================================================================================ facts per group
+def fan(queries: Iterable[str], relation: str, other: str, source: str, note: str) -> list[Fact]:
+    return [Fact(query, relation, other, source, note) for query in queries]
+
+
+def is_icd10(curie: str) -> bool:
+    return curie.startswith("ICD10:")
+
+
+def icd10_members(src: Sources, group: Group) -> Iterator[Fact]:
+    """A category's subcategories (and the category) are members of every query of the group."""
+    for code in group.icd10:
+        for member in [code] + ([] if group.icd10_flat else src.icd10_kids.get(code, [])):
+            for query in group.queries:
+                if member in group.icd10_only and not is_icd10(query):
+                    continue
+                yield Fact(query, "member", f"ICD10:{member}", src.icd10_source(member),
+                           f"{group.name}: ICD-10 structure")
+
+
+def icd10_exclusions(src: Sources, group: Group) -> Iterator[Fact]:
+    """In situ, benign, uncertain and secondary ICD-10 codes naming the group's organ are non-members."""
+    for code in src.icd10_nonmalignant(group.dwords, CAP_EXCLUDED) if group.dwords else []:
+        yield from fan(group.queries, "non-member", f"ICD10:{code}", src.icd10_source(code),
+                       f"{group.name}: {src.icd10_kind(code)}")
+
+
+def neighbours(src: Sources, group: Group) -> Iterator[Fact]:
+    """Another organ's (or disease's) ICD-10 code is a non-member."""
+    for code in group.neighbours:
+        source = f"{src.icd10_source(code)}; not a kind of {group.name}"
+        yield from fan(group.queries, "non-member", f"ICD10:{code}", source, f"{group.name}: other site or disease")
+
+
+def _with_mondo(curie: str, source: str) -> list[tuple[str, str]]:
+    sct = MONDO.sct_of(curie)
+    return [(curie, source)] + ([(sct, f"{source}; {MONDO.cite(curie)}")] if sct else [])
+
+
+def ncit_members(src: Sources, group: Group) -> Iterator[Fact]:
+    """Filtered, nearest-first descendants of the group's NCIt roots (and their Mondo-matched SNOMED CT)."""
+    for root in group.ncit:
+        for code in src.ncit_subtree(root, group.words, CAP_NCIT)[0]:
+            source = f"{NCIT_TREE}: {src.ncit_path(code, root)}"
+            carcinoma = bool(CARCINOMA.search(src.ncit[code][0]))
+            for curie, cited in _with_mondo(f"NCIT:{code}", source):
+                for query in group.queries:
+                    if carcinoma or not is_icd10(query):
+                        yield Fact(query, "member", curie, cited, f"{group.name}: subsumed")
+
+
+def ncit_exclusions(src: Sources, group: Group) -> Iterator[Fact]:
+    """Descendants the NCIt tree nests under the root although their label says in situ (or benign...)."""
+    for root in group.ncit:
+        for code in src.ncit_subtree(root, group.words, CAP_NCIT)[1]:
+            word = EXCLUDED.search(src.ncit[code][0])
+            kind = _behaviour_of(word[0] if word else "")
+            source = (f"{NCIT_TREE} nests {src.ncit_path(code, root)}, but the label says {kind} "
+                      "(not ICD-O-3.1 behaviour /3 malignant)")
+            for curie, cited in _with_mondo(f"NCIT:{code}", source):
+                yield from fan(group.queries, "non-member", curie, cited, f"{group.name}: {kind}")
+
+
+def _behaviour_of(word: str) -> str:
+    word = word.lower()
+    if word == "benign":
+        return "benign (behaviour /0)"
+    if word in ("metastatic", "secondary"):
+        return "metastatic (behaviour /6)"
+    return "in situ (behaviour /2)"
+
+
+def ncit_outside(src: Sources, group: Group) -> Iterator[Fact]:
+    """NCIt concepts outside the group's root (a lymphoma under a carcinoma query, small cell under NSCLC)."""
+    root = group.ncit[0] if group.ncit else ""
+    for code in group.ncit_outside:
+        parents = ", ".join(f"{p} '{src.ncit[p][0]}'" for p in src.ncit[code][1])
+        source = f"{NCIT_TREE}: {code} '{src.ncit[code][0]}' is-a {parents}, not under {src.cite('NCIT:' + root)}"
+        for curie, cited in _with_mondo(f"NCIT:{code}", source):
+            yield from fan(group.queries, "non-member", curie, cited, f"{group.name}: not subsumed")
+
+
+def eucaim_members(src: Sources, group: Group) -> Iterator[Fact]:
+    """Descendants of the group's EUCAIM classes in the release (with their SNOMED CT codes)."""
+    for root in group.eucaim:
+        for code in src.eucaim_subtree(root, group.words, CAP_EUCAIM):
+            record = src.eucaim[code]
+            source = f"{RELEASE}: {src.eucaim_path(code, root)}"
+            carcinoma = bool(CARCINOMA.search(first(record["l"])))
+            for curie in [f"EUCAIM:{code}", *(f"SCT:{sct}" for sct in record.get("sct", []))]:
+                for query in group.queries:
+                    if carcinoma or not is_icd10(query):
+                        yield Fact(query, "member", curie, source, f"{group.name}: subsumed")
+
+
+def combo_source(src: Sources, code: str, morph: str, site: str) -> str:
+    return (f"{RELEASE}: {code} '{first(src.eucaim[code]['l'])}' carries ICD-O-3 {morph}-{site} "
+            f"(morphology '{src.morph[morph]}', behaviour /{morph[-1]} = {BEHAVIOUR[morph[-1]]}; "
+            f"topography '{src.topo[site][0]}')")
+
+
+def eucaim_combos(src: Sources, group: Group) -> Iterator[Fact]:
+    """Morphology-of-site classes at the group's sites (or of its histology): malignant ones are members."""
+    picked = 0
+    stems = {h[:4] for h in group.histology}
+    for code, morph, site in src.eucaim_combos():
+        if site[:3] not in group.topography and morph[:4] not in stems:
+            continue
+        malignant = morph.endswith("/3") and (not stems or morph in group.histology)
+        if malignant and picked >= CAP_COMBOS:
+            continue
+        picked += malignant
+        note = "morphology at this site" if malignant else BEHAVIOUR[morph[-1]]
+        for query in group.queries:
+            if malignant and is_icd10(query) and not "8000" <= morph[:4] <= "8589":
+                continue  # ICD-10 codes lymphomas, melanomas, sarcomas of a site elsewhere (C43-C49, C81-C96)
+            yield Fact(query, "member" if malignant else "non-member", f"EUCAIM:{code}",
+                       combo_source(src, code, morph, site), f"{group.name}: {note}")
+
+
+def eucaim_elsewhere(src: Sources, group: Group) -> Iterator[Fact]:
+    """Malignant morphology-of-site classes of two other sites: another organ's disease."""
+    if not group.topography:
+        return
+    seen: set[str] = set()
+    for code, morph, site in src.eucaim_combos():
+        if len(seen) == 2:
+            return
+        if site[:3] in (*group.topography, *seen, "C72", "C80") or not morph.endswith("/3"):  # C72.9, C80.9: NOS
+            continue
+        seen.add(site[:3])
+        source = f"{combo_source(src, code, morph, site)}; not a site of {group.name}"
+        yield from fan(group.queries, "non-member", f"EUCAIM:{code}", source, f"{group.name}: other organ")
+
+
+def morphology_exclusions(src: Sources, group: Group) -> Iterator[Fact]:
+    """ICD-O-3 codes of the group's histologies: no site, so never in a site-specific disease's expansion."""
+    for stem in group.morphology:
+        for code in src.morph_codes(stem):
+            kind = BEHAVIOUR[code[-1]]
+            note = "site-agnostic morphology" + ("" if code.endswith("/3") else f", {kind}")
+            yield from fan(group.queries, "non-member", f"ICDO3:{code}", src.morph_source(code),
+                           f"{group.name}: {note}")
+
+
+def histology_behaviours(src: Sources, group: Group) -> Iterator[Fact]:
+    """The same histology with another behaviour (/0 /1 /2 /6) is not a member of a malignant histology."""
+    for histology in group.histology:
+        for code in src.morph_codes(histology[:4]):
+            if code != histology and code[-1] in "0126":
+                yield from fan(group.queries, "non-member", f"ICDO3:{code}", src.morph_source(code),
+                               f"{group.name}: {BEHAVIOUR[code[-1]]}")
+
+
+def topography_members(src: Sources, group: Group) -> Iterator[Fact]:
+    """An ICD-O-3 topography group holds its 4-character sites."""
+    for site in group.sites:
+        for code in src.topo_children(site):
+            source = f"WHO ICD-O-3 topography (icdo3-topography.tsv): {code} '{src.topo[code][0]}' is under " \
+                     f"{site} '{src.topo[site][0]}'"
+            yield Fact(f"ICDO3:{site}", "member", f"ICDO3:{code}", source, f"{group.name}: site structure")
+
+
+GENERATORS = (icd10_members, ncit_members, eucaim_members, eucaim_combos, topography_members, icd10_exclusions,
+              ncit_exclusions, neighbours, ncit_outside, eucaim_elsewhere, morphology_exclusions,
+              histology_behaviours)
+
+
+# ============================================================================================ hand-written facts
+LUNG_Q = ("SCT:363358000", "NCIT:C7377", "ICD10:C34", "EUCAIM:CLIN1000065")
+BREAST_Q = ("ICD10:C50", "SCT:254837009", "NCIT:C9335", "EUCAIM:CLIN1000060")
+HEAD_NECK_Q = ("SCT:255056009", "NCIT:C4013", "EUCAIM:CLIN1059399")
+MALIGNANT_Q = ("SCT:363346000", "NCIT:C9305")
+RULE_IN_SITU = "project rule: a malignant query never includes in situ, benign, uncertain or secondary concepts"
+RULE_HEAD_NECK = ("project rule: head and neck cancer = ICD-10 C00-C14 (lip, oral cavity, pharynx) and C30-C32 "
+                  "(nasal cavity, sinuses, larynx); brain (C71) and meninges (C70) are block C69-C72")
+
+
+def curated(src: Sources) -> list[Fact]:
+    """Facts the brief names, with their sources (the mechanical ones above may repeat them)."""
+    facts = _curated_lung(src) + _curated_breast(src) + _curated_head_neck(src) + _curated_malignant(src)
+    facts += _curated_haematological(src) + _curated_sites(src)
+    hcc = (f"{src.icd10_source('C22.0')}; {RELEASE}: CLIN1043447 'Liver cell carcinoma' carries NCIT C3099 and "
+           "ICD10 C22.0")
+    facts += fan(("NCIT:C3099", "SCT:109841003", "EUCAIM:CLIN1043447"), "member", "ICD10:C22.0", hcc,
+                 "hepatocellular carcinoma: equivalent ICD-10 subcategory")
+    kidney = f"{src.icd10_source('C64')}; the title excludes the renal pelvis, which is C65"
+    facts.append(Fact("ICD10:C64", "non-member", "ICD10:C65", kidney, "kidney: other site"))
+    return facts
+
+
+def _curated_lung(src: Sources) -> list[Fact]:
+    c3493 = f"{NCIT_TREE}: {src.ncit_path('C3493', 'C7377')}"
+    c4917 = f"{NCIT_TREE}: {src.ncit_path('C4917', 'C7377')}"
+    return [
+        *fan(LUNG_Q, "member", "SCT:254634000", f"{c3493}; {MONDO.cite('NCIT:C3493')}", "lung: subsumed"),
+        *fan(LUNG_Q, "member", "NCIT:C3493", c3493, "lung: subsumed"),
+        *fan(LUNG_Q, "member", "NCIT:C4917", c4917, "lung: subsumed"),
+        *fan(LUNG_Q, "member", "SCT:254632001", f"{c4917}; {MONDO.cite('NCIT:C4917')}", "lung: subsumed"),
+        *fan(LUNG_Q, "member", "ICD10:C34.1", src.icd10_source("C34.1"), "lung: ICD-10 structure"),
+        *fan(LUNG_Q, "non-member", "NCIT:C136486", f"{NCIT_TREE}: {src.ncit_path('C136486', 'C7377')}, but the "
+             "label says In Situ (ICD-O-3.1 behaviour /2); " + RULE_IN_SITU, "lung: in situ (behaviour /2)"),
+        *fan(LUNG_Q, "non-member", "ICD10:D02.2", src.icd10_source("D02.2"), "lung: in situ (ICD-10 D00-D09)"),
+        *fan(LUNG_Q, "non-member", "ICD10:C78.0", src.icd10_source("C78.0"), "lung: secondary (ICD-10 C77-C79)"),
+        *fan(LUNG_Q, "non-member", "ICDO3:8140/3", src.morph_source("8140/3"), "lung: site-agnostic morphology"),
+        *fan(("ICDO3:C34",), "non-member", "ICD10:C34", f"{src.icd10_source('C34')}: a disease, while ICD-O-3 C34 "
+             "'BRONCHUS AND LUNG' is a site (topography)", "lung (site): a disease is not a site"),
+        *fan(("ICDO3:C34",), "non-member", "SCT:363358000", f"{MONDO.cite('NCIT:C7377')}: a disease, while ICD-O-3 "
+             "C34 is a site", "lung (site): a disease is not a site"),
+        *fan(("ICDO3:C34",), "non-member", "ICDO3:8140/3", f"{src.morph_source('8140/3')}; ICD-O-3 C34 is a site",
+             "lung (site): a histology is not a site"),
+        *fan(("ICDO3:C34",), "non-member", "ICDO3:C33", "WHO ICD-O-3 topography: C33 'TRACHEA' is a group of its "
+             "own, not under C34 'BRONCHUS AND LUNG'", "lung (site): other site"),
+    ]
+
+
+def _curated_breast(src: Sources) -> list[Fact]:
+    prostate = combo_source(src, "CLIN1023862", "8500/3", "C61.9") + "; the prostate is not the breast"
+    return [
+        *fan(BREAST_Q, "non-member", "ICDO3:8500/2", src.morph_source("8500/2"), "breast: morphology, in situ"),
+        *fan(BREAST_Q, "non-member", "ICDO3:8500/3", src.morph_source("8500/3"), "breast: site-agnostic morphology"),
+        *fan(BREAST_Q, "non-member", "ICDO3:8520/3", src.morph_source("8520/3"), "breast: site-agnostic morphology"),
+        *fan(BREAST_Q, "non-member", "NCIT:C2924", f"{NCIT_TREE} nests {src.ncit_path('C2924', 'C9335')}, but "
+             "the label says In Situ (EVS pairs it with ICD-O-3.1 8500/2, behaviour /2)", "breast: in situ"),
+        *fan(BREAST_Q, "non-member", "EUCAIM:CLIN1023862", prostate, "breast: other organ"),
+        *fan(("ICDO3:C50",), "non-member", "ICD10:C50", f"{src.icd10_source('C50')}: a disease, while ICD-O-3 C50 "
+             "'BREAST' is a site", "breast (site): a disease is not a site"),
+        *fan(("ICDO3:C50",), "non-member", "SCT:254837009", f"{MONDO.cite('NCIT:C9335')}: a disease, while "
+             "ICD-O-3 C50 is a site", "breast (site): a disease is not a site"),
+        *fan(("ICDO3:C50",), "non-member", "ICDO3:8500/3", f"{src.morph_source('8500/3')}; ICD-O-3 C50 is a site",
+             "breast (site): a histology is not a site"),
+        *fan(("ICDO3:C50",), "non-member", "ICDO3:C44.5", "WHO ICD-O-3 topography: C44.5 'Skin of trunk' (skin of "
+             "breast is coded here) is under C44 'SKIN', not C50 'BREAST'", "breast (site): other site"),
+    ]
+
+
+def _curated_head_neck(src: Sources) -> list[Fact]:
+    brain = f"{RELEASE}: {src.eucaim_path('CLIN1007976', 'CLIN1059399')}; but {RULE_HEAD_NECK}"
+    meninges = f"{RELEASE}: {src.eucaim_path('CLIN1059401', 'CLIN1059399')}; but {RULE_HEAD_NECK}"
+    ill_defined = (f"{src.icd10_source('C76.0')}; the release annotates CLIN1059399 'Malignant tumor of head and "
+                   "neck' with ICD10 C76.0")
+    return [
+        *fan(HEAD_NECK_Q, "member", "ICD10:C76.0", ill_defined, "head and neck: ill-defined site of the region"),
+        *fan(HEAD_NECK_Q, "non-member", "SCT:428061005", brain, "head and neck: other organ (brain)"),
+        *fan(HEAD_NECK_Q, "non-member", "EUCAIM:CLIN1007976", brain, "head and neck: other organ (brain)"),
+        *fan(HEAD_NECK_Q, "non-member", "SCT:363474009", meninges, "head and neck: other organ (meninges)"),
+        *fan(HEAD_NECK_Q, "non-member", "EUCAIM:CLIN1059401", meninges, "head and neck: other organ (meninges)"),
+    ]
+
+
+def _curated_malignant(src: Sources) -> list[Fact]:
+    """Pan-cancer queries: no in situ (every D00-D09 code), benign, uncertain or secondary concept."""
+    facts: list[Fact] = []
+    for code in ["D00-D09", *sorted(c for c in src.icd10 if c[0] == "D" and "D00" <= c[:3] <= "D09" and "-" not in c)]:
+        queries = ["SCT:363346000"] + (["NCIT:C9305", "ICD10:C00-C75"] if "." not in code else [])
+        facts += fan(queries, "non-member", f"ICD10:{code}", f"{src.icd10_source(code)}; {RULE_IN_SITU}",
+                     "malignant neoplasm: in situ (ICD-10 D00-D09)")
+    all_q = (*MALIGNANT_Q, "ICD10:C00-C75")
+    for code in ("D10-D36", "D37-D48", "C77", "C78", "C79", "C78.0", "C79.3"):
+        facts += fan(all_q, "non-member", f"ICD10:{code}", src.icd10_source(code),
+                     f"malignant neoplasm: {src.icd10_kind(code)}")
+    for code in ("8000/0", "8000/1", "8000/6"):
+        facts += fan(all_q, "non-member", f"ICDO3:{code}", src.morph_source(code),
+                     f"malignant neoplasm: {BEHAVIOUR[code[-1]]}")
+    for ncit, kind in (("C2917", "in situ (behaviour /2)"), ("C3677", "benign"), ("C3261", "metastatic")):
+        parents = ", ".join(f"{p} '{src.ncit[p][0]}'" for p in src.ncit[ncit][1])
+        source = f"{NCIT_TREE}: {ncit} '{src.ncit[ncit][0]}' is-a {parents}; {RULE_IN_SITU}"
+        for curie, cited in _with_mondo(f"NCIT:{ncit}", source):
+            facts += fan(all_q, "non-member", curie, cited, f"malignant neoplasm: {kind}")
+    haem = f"{src.icd10_source('C81-C96')}; C00-C75 excludes 'lymphoid, haematopoietic and related tissue'"
+    facts += [Fact("ICD10:C00-C75", "non-member", "ICD10:C81-C96", haem, "malignant neoplasm: other block")]
+    facts += fan(MALIGNANT_Q, "member", "ICD10:C81-C96", src.icd10_source("C81-C96"), "malignant neoplasm: subsumed")
+    facts += fan(MALIGNANT_Q, "member", "NCIT:C9335", f"{NCIT_TREE}: {src.ncit_path('C9335', 'C9305')}",
+                 "malignant neoplasm: subsumed")
+    return facts
+
+
+def _curated_haematological(src: Sources) -> list[Fact]:
+    lymphoma = ("SCT:118600007", "NCIT:C3208", "EUCAIM:CLIN1039310", "ICDO3:9590/3")
+    myeloma = ("NCIT:C3242", "ICDO3:9732/3", "SCT:1162576007")
+    leukaemia = ("SCT:93143009", "NCIT:C3161")
+    evs = {code: src.evs[(ncit, f"ICDO3:{code}")] for ncit, code in
+           (("NCIT:C3211", "9591/3"), ("NCIT:C3171", "9861/3"), ("NCIT:C3163", "9823/3"), ("NCIT:C3242", "9732/3"))}
+    nhl = f"{NCIT_TREE}: C3211 'Non-Hodgkin Lymphoma' is-a C3208 'Lymphoma'; {evs['9591/3']}"
+    myeloma_icd = f"{src.icd10_source('C90.0')}; ICD-O-3.1 9732/3 '{src.morph['9732/3']}'"
+    return [
+        *fan(lymphoma, "member", "ICDO3:9591/3", nhl, "lymphoma: subsumed"),
+        *fan(lymphoma, "member", "EUCAIM:CLIN1021456", combo_source(src, "CLIN1021456", "9591/3", "C80.9"),
+             "lymphoma: subsumed"),
+        *fan(lymphoma, "non-member", "ICD10:C77", f"{src.icd10_source('C77')}; {RULE_IN_SITU}",
+             "lymphoma: secondary (ICD-10 C77-C79)"),
+        *fan(lymphoma, "non-member", "ICDO3:9732/3", f"ICD-O-3.1 9732/3 '{src.morph['9732/3']}': a plasma cell "
+             "neoplasm, not a lymphoma (ICD-10 C90, not C81-C86)", "lymphoma: other disease"),
+        *fan(lymphoma, "non-member", "ICDO3:9861/3", f"{evs['9861/3']}: a myeloid leukaemia, not a lymphoma",
+             "lymphoma: other disease"),
+        Fact("ICD10:C90", "member", "ICDO3:9732/3", myeloma_icd, "myeloma: subsumed"),
+        *fan(myeloma, "non-member", "ICD10:C90.2", f"{src.icd10_source('C90.2')}; a plasmacytoma is not C90.0 "
+             "'Multiple myeloma'", "myeloma: other disease"),
+        *fan(myeloma, "non-member", "ICD10:C90.3", f"{src.icd10_source('C90.3')}; a plasmacytoma is not C90.0 "
+             "'Multiple myeloma'", "myeloma: other disease"),
+        *fan(myeloma, "non-member", "ICDO3:9731/3", f"ICD-O-3.1 9731/3 '{src.morph['9731/3']}' is another code "
+             "than 9732/3 'Multiple myeloma'", "myeloma: other disease"),
+        *fan(("SCT:1162576007", "ICDO3:9732/3", "ICD10:C90"), "member", "NCIT:C3242", evs["9732/3"],
+             "myeloma: equivalent"),
+        *fan(("ICDO3:9732/3", "SCT:1162576007"), "member", "ICD10:C90.0", myeloma_icd, "myeloma: equivalent"),
+        *fan(leukaemia, "member", "ICDO3:9861/3", f"{evs['9861/3']}; {NCIT_TREE}: "
+             f"{src.ncit_path('C3171', 'C3161')}", "leukaemia: subsumed"),
+        *fan(leukaemia, "member", "ICDO3:9823/3", f"{evs['9823/3']}; {NCIT_TREE}: "
+             f"{src.ncit_path('C3163', 'C3161')}", "leukaemia: subsumed"),
+        *fan(leukaemia, "non-member", "ICDO3:9732/3", evs["9732/3"] + ": a plasma cell neoplasm, not a leukaemia",
+             "leukaemia: other disease"),
+    ]
+
+
+def _curated_sites(src: Sources) -> list[Fact]:
+    melanoma = ("NCIT:C3224", "ICDO3:8720/3", "SCT:1162635006", "ICD10:C43", "NCIT:C3510")
+    lentigo = src.evs[("NCIT:C43372", "ICDO3:8742/2")]
+    evs_melanoma = src.evs[("NCIT:C3224", "ICDO3:8720/3")]
+    bp = f"{RELEASE}: BP1000192 'Bronchus and lung' carries ICDO3 C34 and SNOMEDCT 110736001"
+    upper = f"{RELEASE}: BP1000263 'Structure of upper lobe of lung' carries ICDO3 C34.1 and is-a BP1000192"
+    return [
+        *fan(melanoma, "non-member", "ICDO3:8742/2", f"{src.morph_source('8742/2')}; {lentigo}",
+             "melanoma: in situ"),
+        *fan(melanoma[:3], "member", "ICD10:C43", f"{src.icd10_source('C43')}; {evs_melanoma}", "melanoma: subsumed"),
+        Fact("ICDO3:C34", "same", "EUCAIM:BP1000192", bp, "lung (site): equivalent"),
+        Fact("ICDO3:C34", "member", "EUCAIM:BP1000263", upper, "lung (site): site structure"),
+    ]
+
+
+NOT_SAME_ROWS: tuple[tuple[str, str, str], ...] = (
+    ("ICD10:C76.1", "NCIT:C3576", "WHO ICD-10 2019: C76.1 'Malignant neoplasm of other and ill-defined sites: "
+     "Thorax' is an ill-defined site (C76); NCIt C3576 'Malignant Thoracic Neoplasm' holds C7377 'Malignant Lung "
+     "Neoplasm' (NCIt 2020 tree), which ICD-10 codes C34, not C76.1"),
+    ("ICD10:C76.1", "SCT:188361007", "WHO ICD-10 2019: C76.1 is an ill-defined thoracic site; SNOMED CT 188361007 "
+     "'Malignant neoplasm of thorax' = NCIt C3576 (Mondo MONDO:0003274), which holds lung cancer"),
+    ("ICD10:C76.0", "SCT:255056009", "WHO ICD-10 2019: C76.0 'Malignant neoplasm of other and ill-defined sites: "
+     "Head, face and neck' is only the ill-defined region; SNOMED CT 255056009 'Malignant tumor of head and neck' "
+     "holds the defined sites C00-C14, C30-C32 too"),
+    ("ICD10:C76.0", "EUCAIM:CLIN1059399", "WHO ICD-10 2019: C76.0 is only the ill-defined head, face and neck; the "
+     "release's CLIN1059399 'Malignant tumor of head and neck' (annotated ICD10 C76.0) holds the defined sites too"),
+    ("ICD10:C76.0", "NCIT:C4013", "WHO ICD-10 2019: C76.0 is only the ill-defined head, face and neck; NCIt C4013 "
+     "'Malignant Head and Neck Neoplasm' holds C35850 'Head and Neck Carcinoma' of defined sites (NCIt 2020 tree)"),
+    ("ICDO3:C80.9", "SCT:52530000", "WHO ICD-O-3 topography: C80.9 'Unknown primary site' (group C80 'UNKNOWN "
+     "PRIMARY SITE') says the site is not known; SNOMED CT 52530000 'Body region structure' is an anatomy concept"),
+    ("ICDO3:C80.9", "EUCAIM:BP1000116", "WHO ICD-O-3 topography: C80.9 'Unknown primary site'; the release's "
+     "BP1000116 'Body region structure' (SNOMEDCT 52530000) is an anatomy concept"),
+    ("ICDO3:C80.9", "RADLEX:RID13390", "WHO ICD-O-3 topography: C80.9 'Unknown primary site'; RadLex RID13390 "
+     "'anatomical structure' (radlex-imaging.tsv) is the root of anatomy"),
+    ("DCM:AS", "RADLEX:RID10319", "DICOM PS3.16 (pydicom 3.0.2): AS 'Angioscopy' (retired modality); RadLex RID10319 "
+     "'magnetic resonance angiography' (radlex-imaging.tsv, under RID10312 magnetic resonance): different "
+     "modalities"),
+    ("DCM:AS", "DCM:MA", "DICOM PS3.16: AS 'Angioscopy' and MA 'Magnetic resonance angiography' are two modality "
+     "codes with different meanings"),
+    ("DCM:IVUS", "DCM:US", "DICOM PS3.16 CID 29: IVUS 'Intravascular Ultrasound' and US 'Ultrasound' are two codes "
+     "of one terminology; IVUS is one kind of ultrasound, not all of it"),
+    ("DCM:IVUS", "RADLEX:RID10326", "DICOM PS3.16: IVUS 'Intravascular Ultrasound'; RadLex RID10326 'ultrasound' "
+     "(radlex-imaging.tsv) is all ultrasound"),
+    ("NCIT:C12762", "ICDO3:C05.1", "WHO ICD-O-3 topography: C05.1 'Soft palate, NOS' is under C05 'PALATE' (oral "
+     "cavity); NCIt C12762 'Oropharynx' is ICD-O-3 C10 'OROPHARYNX' (NCI EVS Axis Mappings, topography HT row)"),
+    ("ICDO3:C05.1", "ICDO3:C10", "WHO ICD-O-3 topography: C05.1 'Soft palate, NOS' is under C05 'PALATE'; C10 "
+     "'OROPHARYNX' is another group"),
+    ("SCT:254838004", "SCT:254837009", "SNOMED CT 254838004 'Carcinoma of breast' is-a 254837009 'Malignant neoplasm "
+     "of breast' (EUCAIM release: CLIN1000169 subClassOf CLIN1000060); a carcinoma is narrower than a malignant "
+     "neoplasm (Mondo: MONDO:0004989 breast carcinoma vs MONDO:0007254 breast cancer)"),
+    ("SCT:254837009", "NCIT:C4872", "Mondo MONDO:0007254 'breast cancer' = SNOMED CT 254837009 = NCIt C9335; NCIt "
+     "2020 tree: C4872 'Breast Carcinoma' is-a C9335 'Malignant Breast Neoplasm' (narrower)"),
+    ("EUCAIM:CLIN1000060", "NCIT:C4872", "EUCAIM release annotates NCIT C4872 on CLIN1000060 'Malignant neoplasm of "
+     "breast' and on its child CLIN1000169 'Carcinoma of breast'; NCIt 2020 tree: C4872 'Breast Carcinoma' is-a "
+     "C9335 'Malignant Breast Neoplasm', so C4872 is the child's meaning, not the parent's"),
+    ("EUCAIM:CLIN1000057", "SCT:269533000", "EUCAIM release: CLIN1000174 'Carcinoma of colon' (SNOMEDCT 269533000) "
+     "subClassOf CLIN1000057 'Malignant neoplasm of colon'; a carcinoma is narrower than a malignant neoplasm"),
+    ("EUCAIM:CLIN1000057", "NCIT:C4910", "EUCAIM release annotates NCIT C4910 on CLIN1000057 'Malignant neoplasm of "
+     "colon' and on its child CLIN1000174 'Carcinoma of colon'; NCIt 2020 tree: C4910 'Colon Carcinoma' is-a "
+     "C9242 'Malignant Colon Neoplasm' (= SNOMED CT 363406005, Mondo MONDO:0021063)"),
+    ("SCT:363406005", "NCIT:C4910", "Mondo MONDO:0021063 'malignant colon neoplasm' = SNOMED CT 363406005 = NCIt "
+     "C9242; NCIt 2020 tree: C4910 'Colon Carcinoma' is-a C9242 (narrower)"),
+    ("EUCAIM:CLIN1000065", "NCIT:C4878", "EUCAIM release annotates NCIT C4878 on CLIN1000065 'Malignant tumor of "
+     "lung'; NCIt 2020 tree: C4878 'Lung Carcinoma' is-a C7377 'Malignant Lung Neoplasm' (= SNOMED CT 363358000, "
+     "Mondo MONDO:0008903), beside C4794 'Lung Lymphoma'"),
+    ("SCT:363358000", "NCIT:C4878", "Mondo MONDO:0008903 'lung cancer' = SNOMED CT 363358000 = NCIt C7377; NCIt 2020 "
+     "tree: C4878 'Lung Carcinoma' is-a C7377 (narrower)"),
+    ("EUCAIM:CLIN1000071", "NCIT:C7927", "EUCAIM release annotates NCIT C7927 on CLIN1000071 'Malignant neoplasm of "
+     "liver'; NCIt 2020 tree: C7927 'Liver and Intrahepatic Bile Duct Carcinoma' is-a C34803 'Primary Malignant "
+     "Liver Neoplasm' (= SNOMED CT 93870000, Mondo MONDO:0002691), beside C4949 'Liver Lymphoma'"),
+    ("SCT:93870000", "NCIT:C7927", "Mondo MONDO:0002691 'liver cancer' = SNOMED CT 93870000 = NCIt C34803; NCIt "
+     "2020 tree: C7927 'Liver and Intrahepatic Bile Duct Carcinoma' is-a C34803 (narrower)"),
+    ("EUCAIM:CLIN1000077", "NCIT:C9382", "EUCAIM release annotates NCIT C9382 on CLIN1000077 'Malignant neoplasm of "
+     "rectum'; NCIt 2020 tree: C9382 'Rectal Carcinoma' is-a C7418 'Malignant Rectal Neoplasm' (= SNOMED CT "
+     "363351006, Mondo MONDO:0006519; C9382 is Mondo MONDO:0044937 'rectal carcinoma')"),
+    ("SCT:363351006", "NCIT:C9382", "Mondo MONDO:0006519 'rectal cancer' = SNOMED CT 363351006 = NCIt C7418; NCIt "
+     "2020 tree: C9382 'Rectal Carcinoma' is-a C7418 (narrower)"),
+    ("SCT:93880001", "SCT:363358000", "EUCAIM release: CLIN1051722 'Primary malignant neoplasm of lung' (SNOMEDCT "
+     "93880001) subClassOf CLIN1000065 'Malignant tumor of lung' (SNOMEDCT 363358000): two SNOMED CT codes, a "
+     "primary tumour is narrower"),
+    ("SCT:255056009", "SCT:428061005", f"{RULE_HEAD_NECK}; SNOMED CT 428061005 'Malignant neoplasm of brain' is not "
+     "255056009 'Malignant tumor of head and neck'"),
+    ("ICDO3:8140/3", "ICDO3:8010/3", "ICD-O-3.1: 8140/3 'Adenocarcinoma, NOS' and 8010/3 'Carcinoma, NOS' are two "
+     "codes; NCIt 2020 tree: C2852 'Adenocarcinoma' (EVS = 8140/3) is-a C2916 'Carcinoma' (EVS = 8010/3)"),
+    ("NCIT:C2926", "NCIT:C4917", "NCIt 2020 tree: C2926 'Lung Non-Small Cell Carcinoma' and C4917 'Lung Small Cell "
+     "Carcinoma' are both under C4878 'Lung Carcinoma', neither under the other"),
+)
+NOT_SAME = tuple(Fact(a, "not-same", b, source, "different meanings") for a, b, source in NOT_SAME_ROWS)
+
+EVS_SAME = (("NCIT:C2852", "8140/3"), ("NCIT:C2929", "8070/3"), ("NCIT:C2916", "8010/3"), ("NCIT:C3224", "8720/3"),
+            ("NCIT:C3242", "9732/3"), ("NCIT:C3058", "9440/3"), ("NCIT:C3208", "9590/3"), ("NCIT:C3211", "9591/3"),
+            ("NCIT:C9305", "8000/3"), ("NCIT:C3915", "8041/3"))
+EUCAIM_SAME_NCIT = {"CLIN1000075": "C7378", "CLIN1039310": "C3208", "CLIN1043447": "C3099", "CLIN1000169": "C4872",
+                    "CLIN1000174": "C4910", "CLIN1000179": "C4863"}
+EUCAIM_SAME_ICDO = ("CLIN1047138", "CLIN1047035", "CLIN1063589", "CLIN1000067", "CLIN1049660", "CLIN1049661",
+                    "CLIN1049630")
+
+
+def equivalences(src: Sources) -> Iterator[Fact]:
+    """EVS NCIt = ICD-O-3 pairs; EUCAIM classes = the SNOMED CT, NCIt or ICD-O-3 code the release gives them."""
+    for ncit, morph in EVS_SAME:
+        yield Fact(f"ICDO3:{morph}", "same", ncit, src.evs[(ncit, f"ICDO3:{morph}")], "equivalent (NCI EVS)")
+    queries = sorted({q[7:] for g in GROUPS for q in g.queries if q.startswith("EUCAIM:")} | set(EUCAIM_SAME_NCIT))
+    for code in queries:
+        record = src.eucaim[code]
+        label = first(record["l"])
+        if len(record.get("sct", [])) == 1:
+            yield Fact(f"EUCAIM:{code}", "same", f"SCT:{record['sct'][0]}",
+                       f"{RELEASE}: {code} '{label}' carries SNOMEDCT {record['sct'][0]}", "equivalent (release)")
+        if code in EUCAIM_SAME_NCIT:
+            ncit = EUCAIM_SAME_NCIT[code]
+            yield Fact(f"EUCAIM:{code}", "same", f"NCIT:{ncit}", f"{RELEASE}: {code} '{label}' carries NCIT {ncit}; "
+                       f"NCIt label '{src.ncit[ncit][0]}'", "equivalent (release)")
+    for code in EUCAIM_SAME_ICDO:
+        morph = src.eucaim[code]["icdo3"][0]
+        yield Fact(f"EUCAIM:{code}", "same", f"ICDO3:{morph}", f"{RELEASE}: {code} '{first(src.eucaim[code]['l'])}' "
+                   f"carries ICDO3 {morph} ('{src.morph[morph]}')", "equivalent (release)")
+
+
+BROADER = re.compile(r"^neoplasm|thorax|respiratory|digestive|intestin|genital|urinary|nervous system|abdom|pelv"
+                     r"|trunk|intrathoracic|intra-abdominal", re.I)
+
+
+def parents_not_same(src: Sources) -> Iterator[Fact]:
+    """A query concept is not equivalent to its parent (NCIt tree, ICD-10 structure, release hierarchy)."""
+    for group in GROUPS:
+        for query in group.queries:
+            scheme, code = query.split(":", 1)
+            pairs: list[tuple[str, str]] = []
+            if scheme == "NCIT":
+                pairs = [(f"NCIT:{p}", f"{NCIT_TREE}: {src.cite(query)} is-a {src.cite('NCIT:' + p)}")
+                         for p in src.ncit[code][1]]
+            elif scheme == "ICD10" and not re.fullmatch(r"[IVX]+", src.icd10[code][1]) and \
+                    src.icd10_kids[src.icd10[code][1]] != [code]:  # a one-category block (C50-C50) is the same
+                pairs = [(f"ICD10:{src.icd10[code][1]}", src.icd10_source(code))]
+            elif scheme in ("EUCAIM", "SCT"):
+                pairs = list(_release_parents(src, scheme, code))
+            for parent, source in pairs:
+                yield Fact(query, "not-same", parent, source, f"{group.name}: parent is broader")
+
+
+def _release_parents(src: Sources, scheme: str, code: str) -> Iterator[tuple[str, str]]:
+    classes = [code] if scheme == "EUCAIM" else src.eucaim_by_sct(code)
+    for cls in classes:
+        for parent in src.eucaim[cls].get("p", []):
+            label = first(src.eucaim[parent].get("l", ""))
+            if not BROADER.search(label):
+                continue
+            source = f"{RELEASE}: {src.eucaim_path(cls, parent)}; the parent is broader"
+            if scheme == "EUCAIM":
+                yield f"EUCAIM:{parent}", source
+            for sct in src.eucaim[parent].get("sct", []):
+                yield f"SCT:{sct}", source
+
+
+# ============================================================================================ assembly and checks
+def all_facts(src: Sources) -> list[Fact]:
+    facts = curated(src)
+    for group in GROUPS:
+        for generate in GENERATORS:
+            facts.extend(generate(src, group))
+    facts += MONDO.same_facts()
+    facts += equivalences(src)
+    facts += NOT_SAME
+    facts += parents_not_same(src)
+    unique: dict[tuple[str, str, str], Fact] = {}
+    for fact in facts:
+        if fact.concept != fact.other:
+            unique.setdefault((fact.concept, fact.relation, fact.other), fact)
+    return list(unique.values())
+
+
+class Classes:
+    """Union-find over ``same`` facts: a query and its equivalents share their members."""
+
+    def __init__(self, facts: list[Fact]) -> None:
+        self.parent: dict[str, str] = {}
+        for fact in facts:
+            if fact.relation == "same":
+                self.parent[self.find(fact.concept)] = self.find(fact.other)
+
+    def find(self, curie: str) -> str:
+        while self.parent.get(curie, curie) != curie:
+            curie = self.parent[curie]
+        return curie
+
+
+def contradictions(facts: list[Fact]) -> list[str]:
+    """Facts that cannot all hold: non-members reached through members (and ``same``), same vs not-same."""
+    classes = Classes(facts)
+    members: dict[str, set[str]] = {}
+    for fact in facts:
+        if fact.relation == "member":
+            members.setdefault(classes.find(fact.concept), set()).add(classes.find(fact.other))
+
+    def reach(start: str) -> set[str]:
+        seen, todo = {start}, [start]
+        while todo:
+            for nxt in members.get(todo.pop(), ()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return seen
+
+    bad = []
+    for fact in facts:
+        a, b = classes.find(fact.concept), classes.find(fact.other)
+        if fact.relation == "non-member" and b in reach(a):
+            bad.append(f"{fact.concept} non-member {fact.other}, but members (or same) lead there")
+        if fact.relation == "not-same" and (a == b or (b in reach(a) and a in reach(b))):
+            bad.append(f"{fact.concept} not-same {fact.other}, but same (or mutual members) lead there")
+    return bad
+
+
+def render(facts: list[Fact]) -> str:
+    rows = ["\t".join(HEADER)] + ["\t".join((f.concept, f.relation, f.other, f.source, f.note)) for f in facts]
+    return "\n".join(rows) + "\n"
+
+
+def summary(facts: list[Fact]) -> str:
+    """Facts per relation; query concepts per terminology; facts and query concepts per organ system."""
+    counts = {r: sum(f.relation == r for f in facts) for r in RELATIONS}
+    queries = sorted({f.concept for f in facts if f.relation in ("member", "non-member")})
+    schemes = {s: sum(q.startswith(s + ":") for q in queries) for s in ("SCT", "ICD10", "ICDO3", "NCIT", "EUCAIM")}
+    system_of = {q: g.system for g in reversed(GROUPS) for q in g.queries}
+    per_system: dict[str, list[int]] = {}
+    for fact in facts:
+        system = system_of.get(fact.concept, "equivalences across terminologies")
+        per_system.setdefault(system, [0, 0])[0] += 1
+    for query in queries:
+        per_system[system_of[query]][1] += 1
+    order = [*dict.fromkeys(g.system for g in GROUPS), "equivalences across terminologies"]
+    lines = [f"  {name:36} {per_system[name][0]:5} facts, {per_system[name][1]:3} query concepts"
+             for name in order if name in per_system]
+    return f"{len(facts)} facts {counts}\n{len(queries)} query concepts {schemes}\n" + "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--out", type=Path, default=OUT, help=f"output TSV (default {OUT.name})")
+    parser.add_argument("--eucaim", type=Path, default=EUCAIM_JSONL, help="the release's classes JSONL")
+    parser.add_argument("--check", action="store_true", help="exit 1 when the TSV on disk is not what this writes")
+    args = parser.parse_args(argv)
+    facts = all_facts(Sources(args.eucaim))
+    bad = contradictions(facts)
+    if bad:
+        print("contradictory facts:\n  " + "\n  ".join(bad[:40]), file=sys.stderr)
+        return 2
+    text = render(facts)
+    if args.check:
+        stale = not args.out.is_file() or args.out.read_text(encoding="utf-8") != text
+        print(f"{args.out}: {'stale' if stale else 'up to date'}")
+        return int(stale)
+    args.out.write_text(text, encoding="utf-8")
+    print(f"wrote {args.out}\n{summary(facts)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

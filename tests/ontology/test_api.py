@@ -57,7 +57,10 @@ def test_hierarchy(onto: Hyperontology) -> None:
 
 
 def test_equivalents_cross_terminologies_both_ways(onto: Hyperontology) -> None:
-    assert {"EUCAIM:CLIN1000065", "NCIT:C4878"} <= curies(onto.equivalents("SCT:363358000"))
+    # Malignant tumor of lung = Malignant Lung Neoplasm (Mondo MONDO:0008903), never the narrower Lung Carcinoma
+    assert {"EUCAIM:CLIN1000065", "NCIT:C7377"} <= curies(onto.equivalents("SCT:363358000"))
+    assert "NCIT:C4878" not in curies(onto.equivalents("SCT:363358000"))
+    assert "NCIT:C4878" in curies(onto.expand("SCT:363358000"))
     assert "SCT:363358000" in curies(onto.equivalents("EUCAIM:CLIN1000065"))
     assert "DCM:CT" in curies(onto.equivalents("RADLEX:RID10321"))
     assert "RADLEX:RID10321" in curies(onto.equivalents("EUCAIM:IMG1000042"))

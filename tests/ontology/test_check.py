@@ -9,6 +9,7 @@ import pytest
 
 from hyperontology.ontology.check import run_check
 from hyperontology.ontology.files import bundled_dir, module_files
+from hyperontology.prefixes import iri_to_curie
 
 
 @pytest.fixture(scope="module")
@@ -72,3 +73,39 @@ def test_syntax_error_names_the_module(broken_copy: Path) -> None:
     report = run_check(module_files(broken_copy), reasoner=False)
     assert [f.rule for f in report.errors] == ["syntax"]
     assert "zz-faults.ttl" in report.errors[0].subject
+
+
+SEMANTIC_FAULTS = {
+    # a concept made equivalent to its own parent (Carcinoma of breast = Malignant neoplasm of breast)
+    "two-codes": ("<http://snomed.info/id/254838004> skos:exactMatch <http://snomed.info/id/254837009> .",
+                  "two SCT codes"),
+    # in situ made equivalent to malignant (DCIS = malignant neoplasm of breast)
+    "behaviour": ("<http://purl.bioontology.org/ontology/ICD10/D05.1> skos:exactMatch "
+                  "<http://snomed.info/id/254837009> .", "different behaviour"),
+    # a site-agnostic morphology made equivalent to a breast-specific disease (duct carcinoma = breast ductal)
+    "site-agnostic": ("<http://purl.bioontology.org/ontology/ICDO3/8500/3> skos:exactMatch "
+                      "<http://purl.obolibrary.org/obo/NCIT_C4017> .", "at any site"),
+    # another organ (ICD-10 ill-defined thorax = malignant thoracic neoplasm, which holds lung and mediastinum)
+    "site": ("<http://purl.bioontology.org/ontology/ICD10/C76.1> skos:exactMatch "
+             "<http://purl.obolibrary.org/obo/NCIT_C3576> .", "different sites"),
+}
+
+
+@pytest.mark.parametrize("fault", sorted(SEMANTIC_FAULTS))
+def test_semantic_faults_are_errors(broken_copy: Path, fault: str) -> None:
+    triple, reason = SEMANTIC_FAULTS[fault]
+    (broken_copy / "terminologies" / "zz-faults.ttl").write_text(
+        "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n" + triple + "\n", encoding="utf-8")
+    report = run_check(module_files(broken_copy), reasoner=False)
+    found = [f.message for f in report.errors if f.rule == "equivalence"]
+    subject, _, obj = triple.rstrip(" .").split(" ")
+    assert found, (fault, reason)
+    assert any(iri_to_curie(subject[1:-1]) in m and iri_to_curie(obj[1:-1]) in m for m in found), found
+
+
+def test_facets_contradicting_a_preferred_term_are_errors(broken_copy: Path) -> None:
+    (broken_copy / "terminologies" / "zz-faults.ttl").write_text(
+        "@prefix ho: <https://w3id.org/hyperontology/> .\n"
+        '<http://snomed.info/id/254838004> ho:behaviour "in situ" .\n', encoding="utf-8")
+    report = run_check(module_files(broken_copy), reasoner=False)
+    assert any(f.rule == "facets" and f.subject == "SCT:254838004" for f in report.errors)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from pydicom.sr._concepts_dict import concepts as ps316
 
 from hyperontology import Hyperontology
+from hyperontology.ontology.sources import split_semantic_tag
 from hyperontology.ontology.stats import stats
 
 # codes the EUCAIM federated search explorer sends today, with a word of their meaning
@@ -38,7 +41,7 @@ def _ps316(designator: str) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     for entries in ps316[designator].values():
         for code, (meaning, _) in entries.items():  # type: ignore[attr-defined]
-            out.setdefault(code, set()).add(meaning)
+            out.setdefault(code, set()).add(split_semantic_tag(meaning)[0])  # tags are kept apart from labels
     return out
 
 
@@ -52,6 +55,19 @@ def test_labels_agree_with_ps316_where_it_holds_the_code(onto: Hyperontology, sc
             assert names & meanings[concept.code], concept
             checked += 1
     assert checked > 50
+
+
+def test_labels_are_the_terminologys_own_terms(onto: Hyperontology) -> None:
+    """PS3.16 context meanings are not labels; codes are never labels; semantic tags are not part of labels."""
+    assert onto.concept("SCT:64033007").label == "Kidney"  # PS3.16 "Endo-renal" only as an ultrasound approach
+    assert onto.concept("SCT:427685000").label == "Human epidermal growth factor 2 positive carcinoma of breast"
+    assert onto.concept("SCT:431396003").label == "Human epidermal growth factor 2 negative carcinoma of breast"
+    assert onto.concept("SCT:261570006").label != "CLIN1014761"
+    tagged = [c.curie for c in onto if c.scheme == "SCT" and split_semantic_tag(c.label)[1]]
+    assert tagged == []
+    eucaim_code = re.compile(r"(CLIN|COM|BP|IMG|GEN|SPEC|COR)\d+")
+    coded = [c.curie for c in onto if c.scheme != "EUCAIM" and eucaim_code.fullmatch(c.label)]
+    assert coded == []
 
 
 def test_counts_meet_the_targets(onto: Hyperontology) -> None:
