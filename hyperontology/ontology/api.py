@@ -170,9 +170,19 @@ class Hyperontology:
             yield from (c for c in self._children.get(iri, ()) if fits(c))
             yield from (o for rel, o in self._edges.get(iri, ()) if rel in ("exact", "narrow") and fits(o))
 
-        seeds = [start] + (self._defined(query) if query is not None else [])
+        seeds = [start]
+        if query is not None:  # kinds by facets, but never its own is-a ancestors (it is narrower than they are)
+            above = self._above(start)
+            seeds += [i for i in self._defined(query) if i not in above]
         found = self._walk_from(seeds, step)
         return self._concepts(([start] if include_self else []) + [i for i in found if i != start])
+
+    def _above(self, start: str) -> set[str]:
+        """The is-a ancestors of a concept and what is exactly equivalent to them, itself left out."""
+        selves = {start, *(o for rel, o in self._edges.get(start, ()) if rel == "exact")}
+        ancestors = {a for s in selves for a in self._walk(s, lambda i: self._index.parents.get(i, ()))}
+        same = {o for a in ancestors for rel, o in self._edges.get(a, ()) if rel == "exact"}
+        return (ancestors | same) - selves
 
     def _defined(self, query: Facets) -> list[str]:
         """Concepts that are kinds of a neoplasm NOS at known sites by their facets (sorted, deterministic)."""

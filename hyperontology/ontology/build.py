@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hyperontology.ontology import codes
-from hyperontology.ontology.classify import classify
+from hyperontology.ontology.classify import classify, is_morphology_record
 from hyperontology.ontology.eucaim import ANNOTATION_KEYS, labels
 from hyperontology.ontology.neoplasm import Facets
 from hyperontology.ontology.sources import (
@@ -46,6 +46,7 @@ class BuildResult:
     facets: dict[str, Facets] = field(default_factory=dict)
     errata: list[tuple[Mapping, str]] = field(default_factory=list)
     demoted: list[Mapping] = field(default_factory=list)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)
 
 
 def normalise(scheme: str, value: str) -> str:
@@ -168,6 +169,8 @@ class Builder:
             fsn = next((split_semantic_tag(n) for n in names if split_semantic_tag(n)[1]), None)
             label, tag = fsn if fsn else split_semantic_tag(label)
         kind = cancer_kind(label, tag) if scheme in ("SCT", "NCIT", "ICDO3", "ICD10") else None
+        if scheme == "SCT" and is_morphology_record(record):  # the class stands for a morphology
+            kind, tag = "histology", tag or "morphologic abnormality"
         if scheme == "ICDO3":
             kind = "topography" if codes.icdo3_axis(code) == "topography" else (kind or "histology")
         concept = TermConcept(scheme, code, label, kind=kind or "other", sources={"EUCAIM release"},
@@ -247,7 +250,7 @@ def assemble(records: list[dict[str, Any]], sources_dir: Path) -> BuildResult:
     result = builder.result({r["c"] for r in records})
     found = classify(result.concepts, result.mappings, records, sources_dir)
     result.mappings, result.facets, result.errata = found.mappings, found.facets, found.errata
-    result.demoted = found.demoted
+    result.demoted, result.duplicates = found.demoted, found.duplicates
     return result
 
 

@@ -26,7 +26,7 @@ import pyoxigraph as ox
 from hyperontology.errors import OntologyLoadError
 from hyperontology.ontology import codes
 from hyperontology.ontology.build import STANDARD_KEYS, normalise
-from hyperontology.ontology.equivalence import EquivalenceSets
+from hyperontology.ontology.equivalence import EquivalenceSets, name_key
 from hyperontology.ontology.eucaim import ANNOTATION_KEYS, EUCAIM
 from hyperontology.ontology.neoplasm import compatible, label_behaviour
 from hyperontology.ontology.reasoner import ReasonerResult, run_hermit
@@ -227,7 +227,14 @@ def _equivalence_problems(onto: Any) -> Iterator[tuple[str, str, str, str]]:
 
 def _first_conflict(onto: Any, group: list[Any]) -> str | None:
     """Merge the group's members one by one as the build does; the first conflict found, if any."""
-    sets = EquivalenceSets(lambda curie: onto.facets(curie), lambda a, b: _is_ancestor(onto, a, b))
+    by_curie = {c.curie: c for c in group}
+
+    def duplicates(a: str, b: str) -> bool:
+        if not a.startswith("EUCAIM:") or not b.startswith("EUCAIM:"):
+            return False
+        return bool(_name_keys(by_curie[a]) & _name_keys(by_curie[b]))
+
+    sets = EquivalenceSets(lambda curie: onto.facets(curie), lambda a, b: _is_ancestor(onto, a, b), duplicates)
     for member in group:  # EUCAIM = EUCAIM is the release's own owl:equivalentClass, never a mapping
         for relation, other in onto.mappings_of(member):
             if relation == "exact" and member.scheme == other.scheme == "EUCAIM":
@@ -239,6 +246,10 @@ def _first_conflict(onto: Any, group: list[Any]) -> str | None:
                 return clash[1]
             sets.merge(member.curie, other.curie)
     return None
+
+
+def _name_keys(concept: Any) -> set[str]:
+    return {name_key(n) for n in (concept.label, *concept.synonyms)} - {""}
 
 
 def _is_ancestor(onto: Any, ancestor: str, descendant: str) -> bool:

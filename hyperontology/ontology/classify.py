@@ -18,22 +18,23 @@ import graphlib
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from hyperontology.errors import OntologyLoadError
 from hyperontology.ontology import codes
-from hyperontology.ontology.equivalence import EquivalenceSets
-from hyperontology.ontology.neoplasm import Facets, icd10_facets, icdo3_facets, label_facets, meet
+from hyperontology.ontology.equivalence import EquivalenceSets, name_key
+from hyperontology.ontology.eucaim import labels
+from hyperontology.ontology.neoplasm import Facets, icd10_facets, icdo3_facets, label_facets, label_form, meet
 from hyperontology.ontology.sources import CANCER_WORDS, Mapping, TermConcept, rows
 
 SITES_HEADER = ["concept_id", "site_ids", "comment"]
 ERRATA_HEADER = ["subject_id", "predicate_id", "object_id", "correction", "reason"]
 #: which source's exact matches are chained first (a weaker one is demoted when they conflict)
 SOURCE_RANK = {"curated-mappings.tsv": 0, "ncit-mappings.tsv": 1, "eucaim-etl-mappings.tsv": 1,
-               "tnm-mappings.tsv": 1, "mondo-mappings.tsv": 2}
-RELEASE_RANK = 3
+               "tnm-mappings.tsv": 1, "mondo-mappings.tsv": 4}
+RELEASE_RANK = 3  # the release's own codes before Mondo's bridges, which fill what the release leaves open
 #: a release class names the concept in SNOMED CT first; ICD codes of a class are often residual categories
 SCHEME_ORDER = {"SCT": 0, "NCIT": 1, "RADLEX": 2, "LOINC": 2, "DCM": 2, "ATC": 2, "UCUM": 2, "ICDO3": 6, "ICD10": 7}
 DEMOTED = {"broad": "skos:broadMatch", "narrow": "skos:narrowMatch", "close": "skos:closeMatch"}
@@ -53,6 +54,7 @@ class Classification:
     demoted: list[Mapping] = field(default_factory=list)
     errata: list[tuple[Mapping, str]] = field(default_factory=list)
     sets: list[list[str]] = field(default_factory=list)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)
 
 
 # ----------------------------------------------------------------------------------- tables
@@ -115,7 +117,8 @@ class _Facts:
 
     def _term(self, concept: TermConcept) -> Facets:
         if concept.scheme == "ICD10":
-            return icd10_facets(concept.code, self.topography)
+            f = icd10_facets(concept.code, self.topography)
+            return replace(f, form=label_form(concept.label) or f.form) if not f.empty else f
         if concept.scheme == "ICDO3":
             return icdo3_facets(concept.code)
         if concept.kind not in NEOPLASM_KINDS or NOT_A_DISORDER.search(concept.label):
@@ -136,11 +139,18 @@ class _Facts:
                 morph = self._morphology(target)
             elif prop == "hasFindingSite":
                 sites = self.sites_of(f"EUCAIM:{target}")
+        for value in record.get("icdo3", []):  # "8046/3-C34.9": this morphology at this site
+            morph_code, _, site = value.strip().partition("-")
+            if site and codes.valid("ICDO3", morph_code) and site in self.topography:
+                morph = icdo3_facets(morph_code)
+                morph = Facets(morph.behaviour, None, morph.form)
+                sites = frozenset({site}) if sites is None else sites
         if curie in self.anchors:
             sites = self.anchors[curie]
         if morph is not None:
             own = own.over(morph)
-        return Facets(own.behaviour, sites if sites is not None else own.sites, own.form, own.agnostic)
+        sites = sites if sites is not None else own.sites
+        return Facets(own.behaviour, sites, own.form, sites is None and is_morphology_record(record))
 
     def _morphology(self, code: str) -> Facets | None:
         record = self.by_code.get(code)
@@ -166,6 +176,17 @@ class _Facts:
             if value in self.topography:
                 found.add(value)
         return frozenset(found) if found else None
+
+
+def is_morphology_record(record: dict[str, Any]) -> bool:
+    """A release class standing for a morphology: a SNOMED CT morphologic abnormality, or an ICD-O-3 histology code
+    with no site, no finding site and no ICD-10 code."""
+    names = [*labels(record), *record.get("a", [])]
+    if any(str(n).strip().endswith("(morphologic abnormality)") for n in names):
+        return True
+    histology = [v for v in record.get("icdo3", []) if "/" in v and "-" not in v]
+    restricted = any(r.startswith("hasFindingSite>") for r in record.get("r", []))
+    return bool(histology) and not restricted and not record.get("icd10")
 
 
 def _inherit(own: dict[str, Facets], parents: dict[str, set[str]]) -> dict[str, Facets]:
@@ -194,9 +215,9 @@ def _from_parents(above: list[Facets]) -> Facets:
     sites: frozenset[str] | None = None
     for s in sited:
         sites = s if sites is None else meet(sites, s)
-    form = "specific" if any(f.form == "specific" for f in above) else None
     # a child of a morphology is not itself known to hold at any site (Lung Adenocarcinoma is-a Adenocarcinoma)
-    return Facets(behaviours.pop() if len(behaviours) == 1 else None, sites or None, form, False)
+    # the form (histology or NOS) is each concept's own, never inherited
+    return Facets(behaviours.pop() if len(behaviours) == 1 else None, sites or None, None, False, bound=True)
 
 
 # ----------------------------------------------------------------------------------- hierarchy
@@ -244,7 +265,13 @@ def classify(concepts: dict[str, TermConcept], mappings: Iterable[Mapping], reco
     parents = hierarchy(concepts, records)
     facets = _inherit(facts.own(), parents)
     ancestors = _Ancestors(parents)
-    sets = EquivalenceSets(facets.get, ancestors.is_ancestor)
+    names = {f"EUCAIM:{r['c']}": {name_key(n) for n in [*labels(r), *r.get("pl", []), *r.get("a", [])]} - {""}
+             for r in records}
+
+    def duplicates(a: str, b: str) -> bool:  # two classes of the release with one name are one concept
+        return a.startswith("EUCAIM:") and b.startswith("EUCAIM:") and bool(names.get(a, set()) & names.get(b, set()))
+
+    sets = EquivalenceSets(facets.get, ancestors.is_ancestor, duplicates)
     for record in records:  # the release's own named equivalences (owl:equivalentClass) come first
         for other in record.get("eq", []):
             if other in facts.by_code:
@@ -263,9 +290,13 @@ def classify(concepts: dict[str, TermConcept], mappings: Iterable[Mapping], reco
         kept.append(demoted)
         result.demoted.append(demoted)
     result.sets = sets.sets()
+    declared = {frozenset((f"EUCAIM:{r['c']}", f"EUCAIM:{o}")) for r in records for o in r.get("eq", [])}
     for group in result.sets:
+        eucaim = [c for c in group if c.startswith("EUCAIM:")]
+        result.duplicates += [(a, b) for i, a in enumerate(eucaim) for b in eucaim[i + 1:]
+                              if frozenset((a, b)) not in declared and duplicates(a, b)]
         combined = Facets()
-        for curie in group:
+        for curie in sorted(group, key=lambda c: _precision(facets.get(c))):
             combined = combined.over(facets.get(curie, Facets()))
         for curie in group:
             merged = facets.get(curie, Facets()).over(combined)
@@ -275,6 +306,13 @@ def classify(concepts: dict[str, TermConcept], mappings: Iterable[Mapping], reco
     result.facets = {c: f for c, f in facets.items() if _is_neoplasm(c, f, concepts)}
     result.mappings = sorted(kept, key=lambda m: (m.subject, m.predicate, m.object))
     return result
+
+
+def _precision(f: Facets | None) -> int:
+    """Most precise facets first: own sites before inherited bounds."""
+    if f is None:
+        return 9
+    return (0 if f.sites is not None and not f.bound else 1 if f.sites is not None else 2) - (f.behaviour is not None)
 
 
 def _strength(m: Mapping) -> tuple[int, str, int, str]:
@@ -310,4 +348,4 @@ def _join(a: str, b: str) -> str:
     return f"{a}; {b}" if a else b
 
 
-__all__ = ["Classification", "classify", "hierarchy", "read_errata", "read_site_anchors"]
+__all__ = ["Classification", "classify", "hierarchy", "is_morphology_record", "read_errata", "read_site_anchors"]

@@ -29,12 +29,14 @@ True
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from hyperontology.ontology.neoplasm import Facets, within
 
 FacetsOf = Callable[[str], Facets | None]
 IsAncestor = Callable[[str, str], bool]  # (ancestor, descendant) in one terminology's hierarchy
+SameConcept = Callable[[str, str], bool]  # two codes of one terminology that are duplicates of one concept
 
 
 def scheme(curie: str) -> str:
@@ -44,9 +46,11 @@ def scheme(curie: str) -> str:
 class EquivalenceSets:
     """A union-find of concepts (CURIEs) whose every set is free of conflicts."""
 
-    def __init__(self, facets: FacetsOf, is_ancestor: IsAncestor) -> None:
+    def __init__(self, facets: FacetsOf, is_ancestor: IsAncestor,
+                 same_concept: SameConcept | None = None) -> None:
         self._facets = facets
         self._is_ancestor = is_ancestor
+        self._same = same_concept
         self._parent: dict[str, str] = {}
         self._members: dict[str, list[str]] = {}
 
@@ -97,8 +101,21 @@ class EquivalenceSets:
                 return "narrow", f"{y} is a descendant of {x} in {scheme(x)}"
             if self._is_ancestor(y, x):
                 return "broad", f"{x} is a descendant of {y} in {scheme(x)}"
+            if self._same is not None and self._same(x, y):
+                continue  # duplicates of one concept in a source (the release's classes with one name)
+            if self._morphology_and_its_disorder(x, y):
+                continue
+
             return "close", f"two {scheme(x)} codes ({x}, {y}) would be one concept"
         return None
+
+    def _morphology_and_its_disorder(self, x: str, y: str) -> bool:
+        """A site-agnostic morphology and a disorder defined by it alone (Glioblastoma, morphology and disorder)."""
+        fx, fy = self._facets(x), self._facets(y)
+        if fx is None or fy is None or fx.agnostic == fy.agnostic:
+            return False
+        disorder = fy if fx.agnostic else fx
+        return disorder.sites is None and fx.behaviour == fy.behaviour and fx.behaviour is not None
 
     def _facet_conflict(self, left: list[str], right: list[str]) -> tuple[str, str] | None:
         fl, fr = self._combined(left), self._combined(right)
@@ -112,6 +129,8 @@ class EquivalenceSets:
                 return "narrow", f"{la} is a morphology at any site, {rb} is site-specific"
             return "broad", f"{la} is site-specific, {rb} is a morphology at any site"
         if a.sites is not None and b.sites is not None and a.sites != b.sites:
+            if (a.bound and within(b.sites, a.sites)) or (b.bound and within(a.sites, b.sites)):
+                return None  # an inherited upper bound holds the other's own sites
             reason = f"different sites: {la} {_sites(a)}, {rb} {_sites(b)}"
             if within(a.sites, b.sites):
                 return "broad", reason
@@ -131,7 +150,8 @@ class EquivalenceSets:
             f = self._facets(curie)
             if f is None or f.empty:
                 continue
-            score = (f.behaviour is not None) + (f.sites is not None or f.agnostic) + (f.form is not None)
+            score = (f.behaviour is not None) + 2 * (f.sites is not None and not f.bound) + (f.sites is not None
+                     or f.agnostic) + (f.form is not None)
             if best is None or score > best[0]:
                 best = (score, curie, f)
         if best is None:
@@ -144,8 +164,15 @@ class EquivalenceSets:
         return best[1], merged
 
 
+def name_key(text: str) -> str:
+    """A name as duplicates share it: case, punctuation, ``NOS`` and SNOMED CT semantic tags ignored."""
+    text = re.sub(r"\s*\([a-z /]+\)$", "", text.casefold())
+    text = re.sub(r"\bnos\b|\bnot otherwise specified\b", " ", text)
+    return " ".join(re.findall(r"[a-z0-9]+", text.replace("tumour", "tumor")))
+
+
 def _sites(f: Facets) -> str:
     return ",".join(sorted(f.sites or ()))
 
 
-__all__ = ["EquivalenceSets", "scheme"]
+__all__ = ["EquivalenceSets", "name_key", "scheme"]

@@ -75,6 +75,7 @@ class _Collector:
         self.mappings: list[tuple[str, str, str]] = []
         self.facet_values: dict[str, dict[str, str]] = defaultdict(dict)
         self.sites: dict[str, set[str]] = defaultdict(set)
+        self.bounds: dict[str, set[str]] = defaultdict(set)
         self.triples = 0
 
     def add(self, s: str, p: str, o: ox.NamedNode | ox.Literal | ox.BlankNode) -> None:
@@ -107,6 +108,8 @@ class _Collector:
             self.mappings.append((s, MAPPING_PREDICATES[p], o))
         elif p == HO + "site":
             self.sites[s].add(o)
+        elif p == HO + "siteWithin":
+            self.bounds[s].add(o)
 
     def index(self) -> OntologyIndex:
         out = OntologyIndex(triples=self.triples)
@@ -119,11 +122,13 @@ class _Collector:
         out.parents = {c: tuple(dict.fromkeys(p for p in ps if p in known and p != c))
                        for c, ps in self.parents.items() if c in known}
         out.mappings = sorted({m for m in self.mappings if m[0] in known and m[2] in known and m[0] != m[2]})
-        for iri in (set(self.facet_values) | set(self.sites)) & known.keys():
+        for iri in (set(self.facet_values) | set(self.sites) | set(self.bounds)) & known.keys():
             values = self.facet_values.get(iri, {})
-            sites = frozenset(self.notation.get(s, s.rsplit("/", 1)[-1]) for s in self.sites.get(iri, ()))
+            bound = iri not in self.sites and iri in self.bounds
+            sites = frozenset(self.notation.get(s, s.rsplit("/", 1)[-1])
+                              for s in (self.bounds if bound else self.sites).get(iri, ()))
             out.facets[iri] = Facets(values.get("behaviour"), sites or None, values.get("form"),
-                                     values.get("siteAgnostic") == "true")
+                                     values.get("siteAgnostic") == "true", bound)
         return out
 
     def _concept(self, iri: str, code: str, scheme_iri: str) -> Concept:

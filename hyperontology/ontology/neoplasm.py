@@ -8,7 +8,7 @@ of any histology. Three facets of each cancer concept decide whether it belongs 
   D10-D36); ``None`` when a concept says nothing (``Neoplasm of lung``).
 - **sites**: ICD-O-3 topography codes (``C34``, ``C50.4``), the axis ICD-10 C00-C80 is built on; ``None`` when
   unknown; ``agnostic`` marks a morphology that holds at any site (ICD-O-3 ``8140/3`` Adenocarcinoma, NOS).
-- **form**: ``generic`` (a neoplasm NOS at a site: ``Malignant neoplasm of breast``, ``Lung cancer``) or
+- **form**: ``generic`` (a neoplasm NOS at a site: ``Malignant neoplasm of breast``) or
   ``specific`` (one histology: ``Carcinoma of breast``, which excludes the breast's sarcomas).
 
 Facets come from code structure (ICD-O-3 behaviour digit, ICD-10 blocks; WHO ICD-O-3 topography shares its
@@ -59,9 +59,10 @@ _SPECIFIC = re.compile(
     r"carcinoma|sarcoma|lymphoma|leuka?emia|melanoma|myeloma|blastoma|glioma|astrocytoma|ependymoma|"
     r"mesothelioma|seminoma|carcinoid|neuroendocrine|adenoma|papilloma|teratoma|meningioma|plasmacytoma|"
     r"hodgkin|stromal tumou?r|germ cell|squamous|small cell|large cell|ductal|lobular|mucinous|"
-    r"\bgist\b|chordoma|thymoma|\w*oma\b", re.I)
+    r"\bgist\b|chordoma|thymoma|\w*oma\b|epithelial|glial|mesenchymal|lymphoid|myeloid|ha?ematopoietic|"
+    r"melanocytic|neuroectodermal|adenomatous|giant cell|spindle cell|clear cell|mixed", re.I)
 _GENERIC = re.compile(
-    r"^(primary |secondary )?malignant (neoplasm|tumou?r|neoplastic disease)s?\b|\bcancer\b|"
+    r"^(primary |secondary )?malignant (neoplasm|tumou?r|neoplastic disease)s?\b|"
     r"^malignant\b.*\bneoplasms?$|^(primary )?neoplasm\b|\bmalignant neoplasms?\b|^tumou?r of\b", re.I)
 _NOT_A_TUMOUR_WORD = {"hematoma", "haematoma", "glaucoma", "granuloma", "xanthoma", "stroma", "coma", "diploma",
                       "trachoma", "atheroma", "scotoma", "chloasma"}
@@ -75,6 +76,7 @@ class Facets:
     sites: frozenset[str] | None = None
     form: str | None = None  # "generic" | "specific"
     agnostic: bool = False  # a morphology valid at any site (ICD-O-3 histology, SNOMED CT morphologic abnormality)
+    bound: bool = False  # the sites are only an upper bound, inherited from is-a ancestors (ho:siteWithin)
 
     @property
     def empty(self) -> bool:
@@ -82,11 +84,13 @@ class Facets:
 
     def over(self, inherited: Facets) -> Facets:
         """These facets, with what they leave unsaid taken from ``inherited``."""
+        mine = self.sites is not None or self.agnostic
         return Facets(
             self.behaviour if self.behaviour is not None else inherited.behaviour,
-            self.sites if self.sites is not None or self.agnostic else inherited.sites,
+            self.sites if mine else inherited.sites,
             self.form if self.form is not None else inherited.form,
             self.agnostic or (inherited.agnostic and self.sites is None),
+            self.bound if mine else inherited.bound,
         )
 
 
@@ -130,7 +134,9 @@ def _icd10_sites(first: str, last: str, topography: frozenset[str]) -> frozenset
         sites = frozenset(f"C{n:02d}" for n in range(start, end + 1) if f"C{n:02d}" in topography)
         return sites if sites and end <= 76 else None
     number = int(first[1:3])
-    if number == 43:
+    if number == 22:  # C22.0-C22.9 are histologies of the liver and intrahepatic bile ducts, not sub-sites
+        site = "C22"
+    elif number == 43:
         site = "C44" + first[3:]
     elif number in (45, 46) or number > 76:
         return None
@@ -196,17 +202,18 @@ def compatible(member: Facets, query: Facets) -> bool:
     """False when ``member`` can never answer a question for a concept with facets ``query``.
 
     Different known behaviours; a site-specific question and a site-agnostic morphology; a known site outside
-    the question's sites.
+    the question's sites. (Histology is not a reason: an is-a child of ``Carcinoma of breast`` is a carcinoma
+    even when its own term, ``Triple negative malignant neoplasm of breast``, does not say so.)
     """
     if query.behaviour is not None and member.behaviour is not None and member.behaviour != query.behaviour:
         return False
     if not query.agnostic and query.sites is not None:
         if member.agnostic:
             return False
-        if member.sites is not None and not within(member.sites, query.sites):
+        if member.sites is not None and not (meet(member.sites, query.sites) if member.bound
+                                             else within(member.sites, query.sites)):
             return False
-    return not (query.form == "specific" and member.form == "generic" and member.sites is not None
-                and query.sites is not None and within(query.sites, member.sites))
+    return True
 
 
 def defines(member: Facets, query: Facets) -> bool:
@@ -216,7 +223,8 @@ def defines(member: Facets, query: Facets) -> bool:
     neoplasm whose site lies in the lung is a malignant neoplasm of lung, whatever its histology.
     """
     return (query.form == "generic" and query.behaviour is not None and query.sites is not None
-            and not query.agnostic and not member.agnostic and member.behaviour == query.behaviour
+            and not query.bound and not query.agnostic and not member.agnostic
+            and member.behaviour == query.behaviour
             and member.sites is not None and within(member.sites, query.sites))
 
 

@@ -43,7 +43,7 @@ def build_release(
     eucaim_labels = {f"EUCAIM:{r['c']}": (labels(r) or [""])[0].strip() for r in records}
     writer.write_mappings(result.mappings, result.concepts, eucaim_labels, out)
     all_labels = {**eucaim_labels, **{c: t.label for c, t in result.concepts.items()}}
-    writer.write_errata(result.errata, all_labels, len(result.demoted), out)
+    writer.write_errata(result.errata, all_labels, len(result.demoted), out, result.duplicates)
     if (out / "cdm.ttl").exists():
         modules.append("cdm")
     writer.write_root(modules, out)

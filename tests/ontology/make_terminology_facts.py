@@ -250,7 +250,6 @@ class Mondo:
         ("MONDO:0005008", "colorectal adenocarcinoma", "SCT:408645001", "NCIT:C5105"),
         ("MONDO:0005814", "intestinal cancer", "SCT:363508008", "NCIT:C4572"),
         ("MONDO:0021118", "intestinal neoplasm", "SCT:126769007", "NCIT:C3141"),
-        ("MONDO:0002691", "liver cancer", "SCT:93870000", "NCIT:C34803"),
         ("MONDO:0002387", "liver angiosarcoma", "SCT:109844006", "NCIT:C4438"),
         ("MONDO:0002397", "liver sarcoma", "SCT:254601002", "NCIT:C4437"),
         ("MONDO:0006210", "fibrolamellar hepatocellular carcinoma", "SCT:253018005", "NCIT:C4131"),
@@ -688,6 +687,10 @@ def curated(src: Sources) -> list[Fact]:
            "ICD10 C22.0")
     facts += fan(("NCIT:C3099", "SCT:109841003", "EUCAIM:CLIN1043447"), "member", "ICD10:C22.0", hcc,
                  "hepatocellular carcinoma: equivalent ICD-10 subcategory")
+    primary_liver = (f"{MONDO_AT}: MONDO:0002691 'liver cancer' skos:exactMatch SCTID:93870000 and NCIT:C34803; but "
+                     f"{RELEASE}: CLIN1000072 'Primary malignant neoplasm of liver' (NCIT C34803) subClassOf "
+                     "CLIN1000071 'Malignant neoplasm of liver' (SNOMEDCT 93870000): primary is the narrower")
+    facts.append(Fact("SCT:93870000", "member", "NCIT:C34803", primary_liver, "liver cancer: primary is narrower"))
     kidney = f"{src.icd10_source('C64')}; the title excludes the renal pelvis, which is C65"
     facts.append(Fact("ICD10:C64", "non-member", "ICD10:C65", kidney, "kidney: other site"))
     return facts
