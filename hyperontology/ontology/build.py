@@ -47,6 +47,7 @@ class BuildResult:
     errata: list[tuple[Mapping, str]] = field(default_factory=list)
     demoted: list[Mapping] = field(default_factory=list)
     duplicates: list[tuple[str, str]] = field(default_factory=list)
+    morphologies: list[str] = field(default_factory=list)
 
 
 def normalise(scheme: str, value: str) -> str:
@@ -251,6 +252,7 @@ def assemble(records: list[dict[str, Any]], sources_dir: Path) -> BuildResult:
     found = classify(result.concepts, result.mappings, records, sources_dir)
     result.mappings, result.facets, result.errata = found.mappings, found.facets, found.errata
     result.demoted, result.duplicates = found.demoted, found.duplicates
+    result.morphologies = found.morphologies
     return result
 
 

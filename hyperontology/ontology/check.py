@@ -230,6 +230,9 @@ def _first_conflict(onto: Any, group: list[Any]) -> str | None:
     by_curie = {c.curie: c for c in group}
 
     def duplicates(a: str, b: str) -> bool:
+        """The release's duplicate classes, or a morphology and the disorder it alone defines (as the build)."""
+        if {_role(onto, by_curie[a]), _role(onto, by_curie[b])} == {"histology", "diagnosis"}:
+            return True
         if not a.startswith("EUCAIM:") or not b.startswith("EUCAIM:"):
             return False
         return bool(_name_keys(by_curie[a]) & _name_keys(by_curie[b]))
@@ -246,6 +249,15 @@ def _first_conflict(onto: Any, group: list[Any]) -> str | None:
                 return clash[1]
             sets.merge(member.curie, other.curie)
     return None
+
+
+def _role(onto: Any, concept: Any) -> str:
+    """``histology`` or ``diagnosis``: the concept's kind, or for a release class that of its direct SNOMED CT code."""
+    if concept.scheme != "EUCAIM" or concept.kind == "histology":
+        return str(concept.kind)
+    kinds = {other.kind for relation, other in onto.mappings_of(concept) if relation == "exact" and
+             other.scheme in ("SCT", "ICDO3")}
+    return "histology" if kinds == {"histology"} else "other" if onto.facets(concept).empty else "diagnosis"
 
 
 def _name_keys(concept: Any) -> set[str]:

@@ -43,7 +43,7 @@ NEOPLASM_KINDS = {"diagnosis", "histology"}
 NOT_A_DISORDER = re.compile(
     r"\b(history|screening|staging|grade|grading|measurement|risk|specimen|treatment|therapy|surveillance|"
     r"monitoring|antigen|ag|receptor|invasion|margin|excision|syndrome|susceptibility|marker|response|progression|"
-    r"burden|examination|patient|condition type|joint committee|allowable|scoring|edition|type of|criteria|"
+    r"burden|examination|patient|condition type|joint committee|allowable|scoring|edition|histologic type|criteria|"
     r"waiting|regression|finding|immunohistochemistry|presence|percent)\b", re.I)
 
 
@@ -55,6 +55,7 @@ class Classification:
     errata: list[tuple[Mapping, str]] = field(default_factory=list)
     sets: list[list[str]] = field(default_factory=list)
     duplicates: list[tuple[str, str]] = field(default_factory=list)
+    morphologies: list[str] = field(default_factory=list)  # release classes standing for a morphology
 
 
 # ----------------------------------------------------------------------------------- tables
@@ -304,6 +305,7 @@ def classify(concepts: dict[str, TermConcept], mappings: Iterable[Mapping], reco
                 facets[curie] = merged
     facets = _inherit(facets, parents)
     result.facets = {c: f for c, f in facets.items() if _is_neoplasm(c, f, concepts)}
+    result.morphologies = sorted(f"EUCAIM:{r['c']}" for r in records if is_morphology_record(r))
     result.mappings = sorted(kept, key=lambda m: (m.subject, m.predicate, m.object))
     return result
 

@@ -39,7 +39,7 @@ def build_release(
                        f"{release_note}; {SCHEMES['EUCAIM']['source']}; CC BY 4.0")
     result = assemble(records, sources_dir)
     modules = ["eucaim", "mappings", "neoplasm", *writer.write_terminologies(result, out)]
-    writer.write_facets(result.facets, out)
+    writer.write_facets(result.facets, out, result.morphologies)
     eucaim_labels = {f"EUCAIM:{r['c']}": (labels(r) or [""])[0].strip() for r in records}
     writer.write_mappings(result.mappings, result.concepts, eucaim_labels, out)
     all_labels = {**eucaim_labels, **{c: t.label for c, t in result.concepts.items()}}

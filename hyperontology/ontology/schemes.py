@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from hyperontology.prefixes import HO
 
-VERSION = "1.0.0"
+VERSION = "1.1.0"
 
 SCHEMES: dict[str, dict[str, str]] = {
     "EUCAIM": {

@@ -1,22 +1,20 @@
 """Term search over codes, labels and synonyms: exact, prefix, token and fuzzy, knowing clinical shorthand.
 
-Terms and queries are folded alike (:meth:`Shorthand.fold`): case, accents and punctuation dropped, British
-spellings made American ("tumour" -> "tumor"), a Roman numeral after "stage", "grade", "type"... made Arabic
-("Stage IIIa" -> "stage 3a"), and a negating "non" joined to its word ("non-small" -> "nonsmall"), so that
-"small cell" never finds a non-small cell concept. Exact and prefix matches compare terms without their spaces
+Terms and queries are folded alike into words by :mod:`hyperontology.ontology.shorthand` (case, accents,
+British spellings, Roman numerals, "non-" joined to its word), which also says what the query's shorthand means
+("sclc", "adenoca lung", "liver mets", "ct"). Exact and prefix matches compare terms without their spaces
 ("ki67" = "ki-67" = "ki 67"), and a short word is also indexed joined to the next one ("BI-RADS" -> "birads").
-The query's shorthand ("sclc", "adenoca lung", "liver mets", "ct") is expanded with the table ``shorthand.tsv``
-next to this module: words, never codes. A terminology's name in the query ("tnm stage iii", "icd10 c61") ranks
-that terminology's concepts first among equals. Score bands do not overlap: a code beats an exact label, which
-beats an exact synonym, an exact term through shorthand, a term with the same words in another order, a prefix,
-a term holding all the query's words (or what they mean), and one found only by near spellings.
+A terminology's name in the query ("tnm stage iii", "icd10 c61") ranks that terminology's concepts first among
+equals. Score bands do not overlap: a code beats an exact label, which beats an exact synonym, an exact term
+through shorthand, a term with the same words in another order, a prefix, a term holding all the query's words
+(or what they mean), and one found only by near spellings.
 
 Examples
 --------
->>> normalise("  Mélanome   MALIN ")
-'melanome malin'
->>> " ".join(Shorthand.bundled().fold("Non-small cell tumour, Stage IIIa"))
-'nonsmall cell tumor stage 3a'
+>>> from hyperontology.ontology.index import Concept
+>>> lung = Concept("http://example.org/1", "EX:1", "1", "EX", "Lung carcinoma", ("Carcinoma of lung",))
+>>> [(hit.matched, hit.match) for hit in TermIndex([lung]).search("carcinoma of the lung")]
+[('lung carcinoma', 'words')]
 >>> sorted(trigrams("lung"))
 ['$lu', 'lun', 'ng$', 'ung']
 """
@@ -24,24 +22,28 @@ Examples
 from __future__ import annotations
 
 import bisect
-import csv
 import functools
 import heapq
 import itertools
-import re
-import unicodedata
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
 from types import MappingProxyType
 
-from hyperontology.errors import OntologyLoadError
 from hyperontology.ontology.index import Concept
+from hyperontology.ontology.shorthand import (
+    STOP_WORDS,
+    Phrase,
+    Shorthand,
+    joined_pairs,
+    letters_and_number,
+    normalise,
+    word_bag,
+)
 
-_NON_WORD = re.compile(r"[^0-9a-z]+")
+__all__ = ["SearchHit", "Shorthand", "TermIndex", "normalise", "trigrams"]
+
 # score bands: a better kind of match always ranks above a worse one
 EXACT_CODE, EXACT_LABEL, EXACT_SYNONYM, PREFIX, TOKENS, FUZZY = 100.0, 90.0, 85.0, 70.0, 50.0, 30.0
 #: an exact term reached through shorthand ("crc" -> "colorectal cancer"): below a literal one, above any prefix
@@ -49,33 +51,14 @@ EXPANDED_LABEL, EXPANDED_SYNONYM = 84.0, 83.0
 #: a term with the query's words in another order, stop words aside ("MRI of prostate" for "prostate mri"),
 #: then the same through shorthand; a label gets +0.5. Both above any prefix.
 SAME_WORDS, EXPANDED_SAME_WORDS = 82.0, 81.0
-#: shorthand this close to the query's meaning is tried on whole terms (exact, same words), not only on words
-WHOLE_TERM_WEIGHT = 0.9
-#: words a term need not hold to match ("carcinoma of the lung" finds "Lung carcinoma", "CT scan" finds "CT")
-STOP_WORDS = frozenset({"of", "the", "and", "in", "a", "an", "to", "for", "on", "at", "by", "scan"})
-#: words after which a Roman numeral is a number ("stage IIIa" = "stage 3a", "CIN III" = "CIN 3")
-NUMBERED = frozenset({"stage", "grade", "type", "class", "category", "level", "group", "phase", "cin"})
-_ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii": "7", "viii": "8", "ix": "9",
-          "x": "10"}
-_LETTERS_NUMBER = re.compile(r"([a-z]{2,3})([0-9]+)")  # "ki67", "her2", "ca125"
-_ROMAN_WORD = re.compile(r"(viii|vii|vi|v|iv|iii|ii|i|ix|x)([a-c]?)")
 #: names of terminologies a query may use as a hint, besides the schemes' own prefixes
 SCHEME_NAMES = MappingProxyType({"snomed": "SCT", "snomedct": "SCT", "icd": "ICD10", "icdo": "ICDO3",
                                  "nci": "NCIT", "dicom": "DCM"})
-MAX_VARIANTS = 8  # whole-query expansions tried on whole terms
-Phrase = tuple[str, ...]
 _EMPTY: frozenset[str] = frozenset()
 
 
-def normalise(text: str) -> str:
-    """Case-fold, strip accents, collapse everything but letters and digits to single spaces."""
-    plain = text.casefold()
-    if not plain.isascii():
-        plain = "".join(ch for ch in unicodedata.normalize("NFKD", plain) if not unicodedata.combining(ch))
-    return _NON_WORD.sub(" ", plain).strip()
-
-
 def trigrams(token: str) -> set[str]:
+    """The character trigrams of ``token`` padded with ``$``, for near spellings."""
     padded = f"${token}$"
     return {padded[i:i + 3] for i in range(len(padded) - 2)}
 
@@ -88,90 +71,6 @@ class SearchHit:
     score: float
     matched: str
     match: str  # "code", "label", "synonym", "words", "prefix", "tokens", "fuzzy"
-
-
-@dataclass(frozen=True)
-class Shorthand:
-    """Clinical shorthand: British spellings (word starts) and what a query word or phrase also means."""
-
-    spellings: Mapping[str, str]
-    means: Mapping[Phrase, tuple[tuple[Phrase, float], ...]]
-
-    @classmethod
-    def read(cls, text: str, *, source: str = "shorthand.tsv") -> Shorthand:
-        """Parse the table (see ``shorthand.tsv``); a malformed row is an :class:`OntologyLoadError`."""
-        numbered = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip() and line[0] != "#"]
-        rows = list(zip((n for n, _ in numbered[1:]), csv.DictReader((line for _, line in numbered),
-                                                                     delimiter="\t"), strict=True))
-        spellings: dict[str, str] = {}
-        for number, row in rows:
-            if row["kind"] not in ("spelling", "means") or not row["term"] or not row["means"]:
-                raise OntologyLoadError(f"a row is a spelling or a means, with a term and what it means: {row}",
-                                        path=f"{source}:{number}")
-            if row["kind"] == "spelling":
-                spellings[row["term"]] = row["means"]
-        plain = cls(MappingProxyType(spellings), MappingProxyType({}))
-        found: dict[Phrase, dict[Phrase, float]] = defaultdict(dict)
-        for number, row in rows:
-            if row["kind"] == "means":
-                try:
-                    weight = float(row["weight"] or 1.0)
-                except ValueError as exc:
-                    raise OntologyLoadError(f"weight {row['weight']!r} is not a number", path=f"{source}:{number}") \
-                        from exc
-                for phrase in row["means"].split("|"):
-                    found[tuple(plain.fold(row["term"]))][tuple(plain.fold(phrase))] = weight
-        means = {term: tuple(sorted(alts.items(), key=lambda a: -a[1])) for term, alts in found.items()}
-        return cls(plain.spellings, MappingProxyType(means))
-
-    @staticmethod
-    def bundled() -> Shorthand:
-        """The table shipped with hyperontology."""
-        return _bundled()
-
-    @functools.cached_property
-    def _spelling(self) -> re.Pattern[str] | None:
-        stems = sorted(self.spellings, key=len, reverse=True)
-        return re.compile("|".join(map(re.escape, stems))) if stems else None
-
-    def fold(self, text: str) -> list[str]:
-        """The words of ``text`` as the index compares them (see the module's documentation)."""
-        words: list[str] = []
-        for word in normalise(text.replace("*", " star ")).split():  # "T2*" is "T2 star", not "T2"
-            if self._spelling is not None and (found := self._spelling.match(word)):
-                word = self.spellings[found.group()] + word[found.end():]
-            previous = words[-1] if words else ""
-            if previous == "non":
-                words[-1] = previous + word
-            elif word == "s" and previous:  # a possessive: "Hodgkin's"
-                continue
-            elif previous in NUMBERED and (roman := _ROMAN_WORD.fullmatch(word)):
-                words.append(_ROMAN[roman[1]] + roman[2])
-            else:
-                words.append(word)
-        return words
-
-    @functools.cached_property
-    def longest(self) -> int:
-        """Words in the longest phrase the table knows."""
-        return max((len(term) for term in self.means), default=1)
-
-
-@functools.cache
-def _bundled() -> Shorthand:
-    text = resources.files("hyperontology.ontology").joinpath("shorthand.tsv").read_text("utf-8")
-    return Shorthand.read(text, source=str(Path("hyperontology") / "ontology" / "shorthand.tsv"))
-
-
-def _bag(words: Iterable[str]) -> str:
-    """A term's words in any order, stop words aside: "MRI of prostate" and "prostate MRI" share one."""
-    return " ".join(sorted({w for w in words if w not in STOP_WORDS}))
-
-
-def _joinable(first: str, second: str) -> bool:
-    """A short word indexed joined to the next one too: "ki 67" -> "ki67", "bi rads" -> "birads"."""
-    return (first.isalpha() and len(first) <= 3 and first not in STOP_WORDS and second not in STOP_WORDS
-            and (len(second) <= 4 or second.isdigit()))
 
 
 @dataclass(frozen=True)
@@ -231,7 +130,7 @@ class TermIndex:
         self.shorthand = shorthand if shorthand is not None else Shorthand.bundled()
         self.codes: dict[str, list[str]] = defaultdict(list)
         self.exact: dict[str, list[tuple[str, bool]]] = defaultdict(list)  # term without spaces -> (iri, is label)
-        self.same_words: dict[str, list[tuple[str, bool, str]]] = defaultdict(list)  # see _bag -> (iri, label?, term)
+        self.same_words: dict[str, list[tuple[str, bool, str]]] = defaultdict(list)  # word_bag -> (iri, label?, term)
         tokens: dict[str, set[str]] = defaultdict(set)
         label_tokens: dict[str, set[str]] = defaultdict(set)
         self.terms: list[tuple[str, str, bool, str]] = []  # (term without spaces, iri, is label, term), sorted
@@ -263,11 +162,10 @@ class TermIndex:
             if is_label:
                 self.label_length[concept.iri] = len(term)
             self.exact[compact].append((concept.iri, is_label))
-            if bag := _bag(words):
+            if bag := word_bag(words):
                 self.same_words[bag].append((concept.iri, is_label, term))
             self.terms.append((compact, concept.iri, is_label, term))
-            joined = (a + b for a, b in itertools.pairwise(words) if _joinable(a, b))
-            for token in itertools.chain(words, joined):
+            for token in itertools.chain(words, joined_pairs(words)):
                 tokens[token].add(concept.iri)
                 if is_label:
                     label_tokens[token].add(concept.iri)
@@ -305,29 +203,11 @@ class TermIndex:
     def _candidates(self, query: _Query, limit: int, *, enough: Callable[[], bool]) -> Iterator[SearchHit]:
         for iri in self.codes.get(query.raw, ()):
             yield SearchHit(self.concepts[iri], EXACT_CODE, query.raw, "code")
-        for words, expanded in self._variants(query.words):
+        for words, expanded in self.shorthand.variants(query.words):
             yield from self._exact(words, expanded=expanded)
         yield from self._prefix(query.words, limit)
         if not enough():  # token hits rank below every prefix hit: only needed when those are too few
             yield from self._token_hits(query.words, limit)
-
-    def _segments(self, words: Phrase) -> list[Phrase]:
-        """The query cut into the longest phrases the shorthand knows, and single words."""
-        out, i = [], 0
-        while i < len(words):
-            size = next((n for n in range(min(self.shorthand.longest, len(words) - i), 1, -1)
-                         if words[i:i + n] in self.shorthand.means), 1)
-            out.append(words[i:i + size])
-            i += size
-        return out
-
-    def _variants(self, words: Phrase) -> list[tuple[Phrase, bool]]:
-        """The query's words, then with its shorthand expanded (at most :data:`MAX_VARIANTS`): (words, expanded)."""
-        options = [[(seg, False), *((alt, True) for alt, weight in self.shorthand.means.get(seg, ())
-                                    if weight >= WHOLE_TERM_WEIGHT)]
-                   for seg in self._segments(words)]
-        combos = itertools.islice(itertools.product(*options), MAX_VARIANTS)
-        return [(tuple(w for seg, _ in combo for w in seg), any(e for _, e in combo)) for combo in combos]
 
     def _exact(self, words: Phrase, *, expanded: bool) -> Iterator[SearchHit]:
         for iri, is_label in self.exact.get("".join(words), ()):
@@ -337,7 +217,7 @@ class TermIndex:
                 score = EXACT_LABEL if is_label else EXACT_SYNONYM
             yield SearchHit(self.concepts[iri], score, " ".join(words), "label" if is_label else "synonym")
         base = EXPANDED_SAME_WORDS if expanded else SAME_WORDS
-        for iri, is_label, term in self.same_words.get(_bag(words) or "-", ()):
+        for iri, is_label, term in self.same_words.get(word_bag(words) or "-", ()):
             yield SearchHit(self.concepts[iri], base + (0.5 if is_label else 0.0), term, "words")
 
     def _prefix(self, words: Phrase, limit: int) -> Iterator[SearchHit]:
@@ -382,7 +262,7 @@ class TermIndex:
 
     def _slots(self, words: Phrase, memo: dict[tuple[str, bool], _Word]) -> list[tuple[bool, list[_Alternative]]]:
         """(optional, alternatives) for each part of the query; a lone stop word is optional."""
-        segments = self._segments(words)
+        segments = self.shorthand.segments(words)
         slots: list[tuple[bool, list[_Alternative]]] = []
         i = 0
         while i < len(segments):
@@ -394,7 +274,7 @@ class TermIndex:
                 i += used
                 continue
             seg = segments[i]
-            means = [(alt, w) for alt, w in self.shorthand.means.get(seg, ()) if len(alt) > 1 or len(seg) > 1]
+            means = self.shorthand.phrase_means(seg)
             alts = [self._alternative(seg, 1.0, memo, last=last)]
             alts += [self._alternative(alt, w, memo, last=False) for alt, w in means]
             slots.append((len(seg) == 1 and seg[0] in STOP_WORDS and not means, alts))
@@ -409,8 +289,8 @@ class TermIndex:
         first = segments[0]
         if len(segments) == 2 and len(first) == len(segments[1]) == 1 and first[0] + segments[1][0] in self.tokens:
             return first + segments[1], 2
-        if len(first) == 1 and first[0] in self.tokens and (split := _LETTERS_NUMBER.fullmatch(first[0])):
-            return (split[1], split[2]), 1
+        if len(first) == 1 and first[0] in self.tokens and (split := letters_and_number(first[0])):
+            return split, 1
         return (), 1
 
     def _alternative(self, phrase: Phrase, weight: float, memo: dict[tuple[str, bool], _Word], *,
@@ -442,10 +322,7 @@ class TermIndex:
                     label |= self.label_tokens.get(token, _EMPTY)
             if found:
                 groups.append((0.9, found, label))
-        others = [(o, w) for (o, *more), w in self.shorthand.means.get((word,), ()) if not more]
-        if word.endswith("s") and len(word) > 3:  # a plural or a possessive without its apostrophe: "hodgkins"
-            others.append((word[:-1], 0.95))
-        for other, weight in others:
+        for other, weight in self.shorthand.word_means(word):
             if other in self.tokens:
                 groups.append((weight, self.tokens[other], self.label_tokens.get(other, _EMPTY)))
         return _Word(word, groups)

@@ -96,7 +96,7 @@ def write_mappings(mappings: list[Mapping], concepts: dict[str, TermConcept], la
     (out / "mappings.sssom.tsv").write_text("\n".join(meta + rows) + "\n", encoding="utf-8")
 
 
-def write_facets(facets: dict[str, Facets], out: Path) -> None:
+def write_facets(facets: dict[str, Facets], out: Path, morphologies: Iterable[str] = ()) -> None:
     """The neoplasm facets module: ``ho:behaviour``, ``ho:site`` (ICD-O-3), ``ho:form``, ``ho:siteAgnostic``."""
     body = [TTL_HEADER, "\n", _ontology_header(
         "neoplasm", "hyperontology neoplasm facets",
@@ -104,9 +104,12 @@ def write_facets(facets: dict[str, Facets], out: Path) -> None:
         "morphologies of cancer concepts; what expansions use to keep in situ, benign, metastatic, bare morphologies "
         "and other organs out of a cancer question")]
     body.append(FACET_DECLARATIONS + "\n")
-    for curie in sorted(facets):
-        f = facets[curie]
+    histology = set(morphologies)  # release classes standing for a morphology: ho:kind, as the terminologies have
+    for curie in sorted(set(facets) | histology):
+        f = facets.get(curie, Facets())
         lines = [f"<{curie_to_iri(curie)}>"]
+        if curie in histology:
+            lines.append(f"ho:kind {_lit('histology')}")
         if f.behaviour:
             lines.append(f"ho:behaviour {_lit(f.behaviour)}")
         prop = "ho:siteWithin" if f.bound else "ho:site"  # an inherited upper bound is not the concept's site

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hyperontology import Hyperontology
+from hyperontology.ontology.schemes import VERSION
 from hyperontology.mapping.loader import MappingSet, default_mappings_dir
 from hyperontology.pipeline import IngestOptions, discover, ingest
 from hyperontology.pseudonymize.keys import PseudonymKey, normalise_patient_id
@@ -77,7 +78,7 @@ def test_ontology_is_in_its_own_graph(onto: Hyperontology, tmp_path: Path) -> No
     run([SAMPLES], onto, tmp_path / "store")
     with NodeStore(tmp_path / "store") as node:
         assert node.count("ontology") > 250_000
-        assert node.ontology_release() == "1.0.0"
+        assert node.ontology_release() == VERSION
         query = """PREFIX cdm: <https://w3id.org/hyperontology/cdm#> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
             PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
             SELECT (COUNT(DISTINCT ?d) AS ?n) WHERE { ?d cdm:diagnosisCode ?c .
