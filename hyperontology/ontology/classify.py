@@ -277,19 +277,7 @@ def classify(concepts: dict[str, TermConcept], mappings: Iterable[Mapping], reco
         for other in record.get("eq", []):
             if other in facts.by_code:
                 sets.merge(f"EUCAIM:{record['c']}", f"EUCAIM:{other}")
-    exact = [m for m in fixed if m.predicate == "skos:exactMatch"]
-    kept = [m for m in fixed if m.predicate != "skos:exactMatch"]
-    for m in sorted(exact, key=_strength):
-        conflict = sets.conflict(m.subject, m.object)
-        if conflict is None:
-            sets.merge(m.subject, m.object)
-            kept.append(m)
-            continue
-        relation, reason = conflict
-        demoted = Mapping(m.subject, DEMOTED[relation], m.object, m.justification,
-                          _join(m.comment, f"demoted from exactMatch: {reason}"), m.source)
-        kept.append(demoted)
-        result.demoted.append(demoted)
+    kept = _resolve(fixed, sets, result)
     result.sets = sets.sets()
     declared = {frozenset((f"EUCAIM:{r['c']}", f"EUCAIM:{o}")) for r in records for o in r.get("eq", [])}
     for group in result.sets:
@@ -306,8 +294,41 @@ def classify(concepts: dict[str, TermConcept], mappings: Iterable[Mapping], reco
     facets = _inherit(facets, parents)
     result.facets = {c: f for c, f in facets.items() if _is_neoplasm(c, f, concepts)}
     result.morphologies = sorted(f"EUCAIM:{r['c']}" for r in records if is_morphology_record(r))
-    result.mappings = sorted(kept, key=lambda m: (m.subject, m.predicate, m.object))
+    result.mappings = sorted(kept + _chained(result.sets, kept), key=lambda m: (m.subject, m.predicate, m.object))
     return result
+
+
+def _resolve(mappings: list[Mapping], sets: EquivalenceSets, result: Classification) -> list[Mapping]:
+    """Exact matches merged strongest first; a conflicting one demoted (kept in ``result.demoted`` too)."""
+    kept = [m for m in mappings if m.predicate != "skos:exactMatch"]
+    for m in sorted((m for m in mappings if m.predicate == "skos:exactMatch"), key=_strength):
+        conflict = sets.conflict(m.subject, m.object)
+        if conflict is None:
+            sets.merge(m.subject, m.object)
+            kept.append(m)
+            continue
+        relation, reason = conflict
+        demoted = Mapping(m.subject, DEMOTED[relation], m.object, m.justification,
+                          _join(m.comment, f"demoted from exactMatch: {reason}"), m.source)
+        kept.append(demoted)
+        result.demoted.append(demoted)
+    return kept
+
+
+def _chained(groups: list[list[str]], mappings: list[Mapping]) -> list[Mapping]:
+    """Exact matches between the standard codes of one conflict-free set, written out for one-hop readers
+    (SHACL value sets, SKOS property paths) as ``semapv:MappingChaining``."""
+    linked = {frozenset((m.subject, m.object)) for m in mappings}
+    out = []
+    for group in groups:
+        codes = [c for c in group if not c.startswith("EUCAIM:")]
+        via = ", ".join(c for c in group if c.startswith("EUCAIM:")) or "their mappings"
+        for i, a in enumerate(codes):
+            for b in codes[i + 1:]:
+                if a.split(":")[0] != b.split(":")[0] and frozenset((a, b)) not in linked:
+                    out.append(Mapping(a, "skos:exactMatch", b, "semapv:MappingChaining",
+                                       f"one equivalence set, through {via}"))
+    return out
 
 
 def _precision(f: Facets | None) -> int:

@@ -124,19 +124,9 @@ class EquivalenceSets:
         (la, a), (rb, b) = fl, fr
         if a.behaviour and b.behaviour and a.behaviour != b.behaviour:
             return "close", f"different behaviour: {la} is {a.behaviour}, {rb} is {b.behaviour}"
-        if a.agnostic != b.agnostic and (a.sites is not None or b.sites is not None):
-            if a.agnostic:
-                return "narrow", f"{la} is a morphology at any site, {rb} is site-specific"
-            return "broad", f"{la} is site-specific, {rb} is a morphology at any site"
-        if a.sites is not None and b.sites is not None and a.sites != b.sites:
-            if (a.bound and within(b.sites, a.sites)) or (b.bound and within(a.sites, b.sites)):
-                return None  # an inherited upper bound holds the other's own sites
-            reason = f"different sites: {la} {_sites(a)}, {rb} {_sites(b)}"
-            if within(a.sites, b.sites):
-                return "broad", reason
-            if within(b.sites, a.sites):
-                return "narrow", reason
-            return "close", reason
+        site = _site_conflict(la, a, rb, b)
+        if site is not None:
+            return site if site[0] else None
         if a.form and b.form and a.form != b.form:
             if a.form == "generic":
                 return "narrow", f"a neoplasm NOS ({la}) and one histology ({rb})"
@@ -162,6 +152,24 @@ class EquivalenceSets:
             if f is not None:
                 merged = merged.over(f)
         return best[1], merged
+
+
+def _site_conflict(la: str, a: Facets, rb: str, b: Facets) -> tuple[str, str] | None:
+    """A site conflict, ``("", "")`` when an inherited bound holds the other's sites (no conflict at all), or None."""
+    if a.agnostic != b.agnostic and (a.sites is not None or b.sites is not None):
+        if a.agnostic:
+            return "narrow", f"{la} is a morphology at any site, {rb} is site-specific"
+        return "broad", f"{la} is site-specific, {rb} is a morphology at any site"
+    if a.sites is None or b.sites is None or a.sites == b.sites:
+        return None
+    if (a.bound and within(b.sites, a.sites)) or (b.bound and within(a.sites, b.sites)):
+        return "", ""  # an inherited upper bound holds the other's own sites
+    reason = f"different sites: {la} {_sites(a)}, {rb} {_sites(b)}"
+    if within(a.sites, b.sites):
+        return "broad", reason
+    if within(b.sites, a.sites):
+        return "narrow", reason
+    return "close", reason
 
 
 def name_key(text: str) -> str:

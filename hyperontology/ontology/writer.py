@@ -146,8 +146,8 @@ def write_errata(errata: list[tuple[Mapping, str]], labels: dict[str, str], demo
         "terminology. The EUCAIM rows are fixes the Hyper-Ontology's maintainers (LIMICS) and the etl-toolset's",
         "maintainers can apply at the named class or lookup row.", "",
         f"Besides these, {demoted} exact matches that would have merged a concept with its parent, with another",
-        "code of the same terminology, or concepts of different behaviour, site or histology were demoted automatically; each",
-        "carries its reason in the `comment` column of `mappings.sssom.tsv`",
+        "code of the same terminology, or concepts of different behaviour, site or histology were demoted",
+        "automatically; each carries its reason in the `comment` column of `mappings.sssom.tsv`",
         "(search for \"demoted from exactMatch\").", "",
         "| source | subject | published | object | correction | reason |", "|---|---|---|---|---|---|",
     ]

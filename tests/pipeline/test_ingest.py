@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hyperontology import Hyperontology
-from hyperontology.ontology.schemes import VERSION
 from hyperontology.mapping.loader import MappingSet, default_mappings_dir
+from hyperontology.ontology.schemes import VERSION
 from hyperontology.pipeline import IngestOptions, discover, ingest
 from hyperontology.pseudonymize.keys import PseudonymKey, normalise_patient_id
 from hyperontology.store.oxigraph import GRAPHS, NodeStore

@@ -13,7 +13,7 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -182,26 +182,28 @@ def test_reader_may_not_update(secured: httpx.Client) -> None:
 
 
 # ------------------------------------------------------------------------------------------ bearer tokens
-@pytest.mark.parametrize("token", [_token(), _token(EC_KEY, "ec", "ES256")], ids=["RS256", "ES256"])
-def test_valid_jwt_is_200(secured: httpx.Client, token: str) -> None:
-    assert secured.get("/sparql", params={"query": ASK}, headers=_bearer(token)).status_code == 200
+# tokens are minted when the test runs, never at collection: a slow run must not see them expire or start
+@pytest.mark.parametrize("mint", [_token, lambda: _token(EC_KEY, "ec", "ES256")], ids=["RS256", "ES256"])
+def test_valid_jwt_is_200(secured: httpx.Client, mint: Callable[[], str]) -> None:
+    assert secured.get("/sparql", params={"query": ASK}, headers=_bearer(mint())).status_code == 200
 
 
-@pytest.mark.parametrize("token", [
-    _token(exp=int(time.time()) - 600),
-    _token(nbf=int(time.time()) + 600),
-    _token(iss="https://evil.test/realms/eucaim"),
-    _token(aud="another-service"),
-    _token(exp=None),
-    _token(OTHER_RSA_KEY),
-    _token(kid="unknown"),
-    _forged("none", None),
-    _forged("HS256", RSA_KEY.public_key().public_bytes(serialization.Encoding.PEM,
-                                                       serialization.PublicFormat.SubjectPublicKeyInfo)),
-    "not.a.token",
+@pytest.mark.parametrize("mint", [
+    lambda: _token(exp=int(time.time()) - 600),
+    lambda: _token(nbf=int(time.time()) + 600),
+    lambda: _token(iss="https://evil.test/realms/eucaim"),
+    lambda: _token(aud="another-service"),
+    lambda: _token(exp=None),
+    lambda: _token(OTHER_RSA_KEY),
+    lambda: _token(kid="unknown"),
+    lambda: _forged("none", None),
+    lambda: _forged("HS256", RSA_KEY.public_key().public_bytes(serialization.Encoding.PEM,
+                                                               serialization.PublicFormat.SubjectPublicKeyInfo)),
+    lambda: "not.a.token",
 ], ids=["expired", "not-yet-valid", "wrong-issuer", "wrong-audience", "no-exp", "other-key", "unknown-kid",
         "alg-none", "hs256-with-rsa-key", "garbage"])
-def test_invalid_jwt_is_401(secured: httpx.Client, token: str) -> None:
+def test_invalid_jwt_is_401(secured: httpx.Client, mint: Callable[[], str]) -> None:
+    token = mint()
     response = secured.get("/sparql", params={"query": ASK}, headers=_bearer(token))
     assert response.status_code == 401
     assert 'error="invalid_token"' in response.headers["WWW-Authenticate"] or token == "not.a.token"
