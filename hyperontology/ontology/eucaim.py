@@ -18,6 +18,8 @@ True
 from __future__ import annotations
 
 import json
+import pyexpat  # noqa: S410 - prolog only, entity declarations recorded, never expanded
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -167,10 +169,66 @@ def _add_expression(graph: Graph, node: URIRef, key: str, text: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------- OWL -> records
+#: the most characters one XML entity of a release file may expand to (Protégé's namespace entities are ~50)
+MAX_ENTITY_EXPANSION = 100_000
+_ENTITY_REF = re.compile(r"&([A-Za-z_][\w.\-]*);")
+
+
+class _PrologRead(Exception):
+    """The first element is reached: every entity declaration has been seen."""
+
+
+def guard_xml(path: Path, *, limit: int = MAX_ENTITY_EXPANSION) -> None:
+    """Refuse an XML file whose entities expand beyond ``limit`` characters ("billion laughs") or are external.
+
+    Only the prolog is read (declarations come before the root element), so this costs nothing on a large file.
+    """
+    values: dict[str, str] = {}
+
+    def declared(name: str, _param: int, value: str | None, _base: str | None, system: str | None,
+                 _public: str | None, _notation: str | None) -> None:
+        if value is None and system is not None:
+            raise ReleaseImportError(f"external XML entity {name!r} ({system}) refused", path=str(path))
+        values[name] = value or ""
+
+    def started(_name: str, _attrs: Any) -> None:
+        raise _PrologRead
+
+    parser = pyexpat.ParserCreate()
+    parser.EntityDeclHandler = declared
+    parser.StartElementHandler = started
+    try:
+        with path.open("rb") as handle:
+            parser.ParseFile(handle)
+    except _PrologRead:
+        pass
+    except pyexpat.ExpatError as exc:
+        raise ReleaseImportError(f"not well-formed XML: {exc}", path=str(path)) from exc
+    sizes: dict[str, int] = {}
+    for name in values:
+        if _expanded(name, values, sizes, 0) > limit:
+            raise ReleaseImportError(f"XML entity {name!r} expands beyond {limit:,} characters; refused "
+                                     "(an entity-expansion attack?)", path=str(path))
+
+
+def _expanded(name: str, values: dict[str, str], sizes: dict[str, int], depth: int) -> int:
+    if name in sizes:
+        return sizes[name]
+    if depth > 32:
+        return 1 << 40  # a reference chain this deep is an attack or a cycle
+    value = values.get(name, "")
+    total = len(_ENTITY_REF.sub("", value)) + sum(_expanded(ref, values, sizes, depth + 1)
+                                                  for ref in _ENTITY_REF.findall(value) if ref in values)
+    sizes[name] = min(total, 1 << 40)
+    return sizes[name]
+
+
 def records_from_owl(path: Path) -> list[dict[str, Any]]:
     """Read a release file (RDF/XML, Turtle or N-Triples) into transcription records, in file order."""
     graph = Graph()
     fmt = {".ttl": "turtle", ".nt": "nt"}.get(path.suffix.lower(), "xml")
+    if fmt == "xml":
+        guard_xml(path)
     try:
         graph.parse(path, format=fmt)
     except Exception as exc:  # rdflib raises many types for malformed input

@@ -47,3 +47,34 @@ def test_bad_inputs(tmp_path: Path) -> None:
         import_release(tmp_path / "missing.owl", tmp_path / "out", bundled=bundled_dir())
     with pytest.raises(ReleaseImportError, match="bundled"):
         import_release(tmp_path / "missing.owl", bundled_dir(), bundled=bundled_dir())
+
+
+LAUGHS = "".join(f'<!ENTITY e{n} "{("&e" + str(n - 1) + ";") * 10 if n else "lol" * 30}">\n' for n in range(9))
+RDF_BODY = ('<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+            'xmlns:owl="http://www.w3.org/2002/07/owl#" xmlns:rdfs="http://www.w3.org/2000/01/rdf-schema#">\n'
+            '<owl:Class rdf:about="https://cancerimage.eu/ontology/EUCAIM#CLIN9"><rdfs:label>{}</rdfs:label>'
+            '</owl:Class>\n</rdf:RDF>\n')
+
+
+def test_entity_expansion_attack_is_refused_at_once(tmp_path: Path) -> None:
+    """A 1 KB "billion laughs" file used to hang the import; it is refused before any expansion."""
+    bomb = tmp_path / "bomb.owl"
+    bomb.write_text(f'<?xml version="1.0"?>\n<!DOCTYPE rdf:RDF [\n{LAUGHS}]>\n' + RDF_BODY.format("&e8;"))
+    assert bomb.stat().st_size < 2_000
+    with pytest.raises(ReleaseImportError, match="expands beyond"):
+        import_release(bomb, tmp_path / "out", bundled=bundled_dir())
+
+
+def test_external_entity_is_refused(tmp_path: Path) -> None:
+    probe = tmp_path / "external.owl"
+    probe.write_text('<?xml version="1.0"?>\n<!DOCTYPE rdf:RDF [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n'
+                     + RDF_BODY.format("&x;"))
+    with pytest.raises(ReleaseImportError, match="external XML entity"):
+        eucaim.records_from_owl(probe)
+
+
+def test_namespace_entities_as_protege_writes_them_still_read(tmp_path: Path) -> None:
+    ok = tmp_path / "protege.owl"
+    ok.write_text('<?xml version="1.0"?>\n<!DOCTYPE rdf:RDF [\n<!ENTITY owl "http://www.w3.org/2002/07/owl#">\n]>\n'
+                  + RDF_BODY.format("Malignant thing"))
+    assert [r["c"] for r in eucaim.records_from_owl(ok)] == ["CLIN9"]
