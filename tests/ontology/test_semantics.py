@@ -179,3 +179,15 @@ def test_compatible_and_defines() -> None:
     assert not defines(Facets("malignant", frozenset({"C34.9"})), Facets("malignant", frozenset({"C34"}), "specific"))
     assert not defines(Facets("malignant", frozenset({"C34.9"})), Facets("malignant", frozenset({"C34"}), "generic",
                                                                          bound=True))
+
+
+def test_stats_report_coverage_for_every_organ_system(onto: Hyperontology) -> None:
+    from hyperontology.ontology.stats import stats
+
+    report = stats(onto)["coverage_by_organ_system"]
+    assert set(report) == {"lung", "breast", "prostate", "colorectal", "liver", "stomach", "pancreas",
+                           "head and neck", "brain", "kidney", "bladder", "skin", "haematological"}
+    for organ in ("lung", "breast", "prostate", "head and neck", "haematological"):
+        for top, reached in report[organ]["tops"].items():
+            if top.startswith(("SCT:", "NCIT:", "EUCAIM:")):
+                assert reached["icd10"] == report[organ]["icd10_codes"], (organ, top)
