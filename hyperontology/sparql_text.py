@@ -1,14 +1,18 @@
-"""Reading SPARQL text without a parser: what a query or update names with SERVICE, LOAD, FROM and USING.
+"""Reading SPARQL text the way the store's parser lexes it: what a query or update names with SERVICE, LOAD, FROM,
+USING and WITH.
 
-A small tokenizer: strings (four quote forms, with escapes), comments, IRIs, variables and prefixed names are
-single tokens, so a keyword inside them is not a keyword. Prefixed names are resolved with the ``PREFIX``
-declarations, relative IRIs against ``BASE``. pyoxigraph's parser also reads keywords glued to what follows
-(``SERVICESILENT<x>``, ``ASKFROMex:g``); these are found too. When a prefix or ``BASE`` is declared more than
-once, every value it was given is kept. A prefix whose name contains a keyword followed by a declared prefix
-(``download:x`` with ``:`` declared) is read as that keyword too.
+A small tokenizer with the grammar's alphabet (``PN_CHARS``, ``PN_LOCAL`` and its escapes, ``VARNAME``; the ranges
+of pyoxigraph's parser, which also ends a local name at its second dot): strings (four quote forms, with
+escapes), comments (to a line feed or a carriage return), IRIs, variables and prefixed names are single tokens, so a
+keyword inside them is not a keyword. Prefixed names are resolved with the ``PREFIX`` declarations, relative IRIs
+against ``BASE``. pyoxigraph's parser also reads keywords glued to what follows (``SERVICESILENT<x>``,
+``ASKFROMex:g``); these are found too. When a prefix or ``BASE`` is declared more than once, every value it was
+given is kept. A prefix whose name contains a keyword followed by a declared prefix (``download:x`` with ``:``
+declared) is read as that keyword too.
 
-Used by the endpoint's allow-list (:mod:`hyperontology.server.allowlist`) and by the stores, which must not
-override a query's own dataset (:func:`has_dataset_clause`).
+This is the second reading of the endpoint's allow-list (:mod:`hyperontology.server.allowlist`), which decides on
+the parse tree (:mod:`hyperontology.sparql_parse`) and refuses a text the two read differently; the stores use it
+to tell whether a query names its own dataset (:func:`has_dataset_clause`).
 
 Examples
 --------
@@ -16,6 +20,9 @@ Examples
 [('SERVICE SILENT', '<http://a.org/sparql>', ('http://a.org/sparql',))]
 >>> remote_uses('SELECT ?service { ?s <http://x/LOAD> "SERVICE" ; ex:load ?from } # LOAD <http://y>')
 []
+>>> text = "PREFIX b: <http://x/> SELECT * { BIND(b:c\u203f\\\\' AS ?z) SERVICE <http://y/> {} } # '"
+>>> [u.written for u in remote_uses(text)]
+['<http://y/>']
 """
 
 from __future__ import annotations
@@ -26,18 +33,29 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
-_UNIT = r"(?:[\w:\-\u00B7]|%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%])"
+#: the name characters of the SPARQL 1.1 grammar (productions 164-167), as pyoxigraph's parser has them (it leaves
+#: out the grammar's U+10000-U+EFFFF)
+PN_CHARS_BASE = ("A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d"
+                 "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd")
+PN_CHARS_U = PN_CHARS_BASE + "_"
+PN_CHARS = PN_CHARS_U + "\\-0-9\u00b7\u0300-\u036f\u203f-\u2040"
+_PLX = r"%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%]"
+_LOCAL = rf"(?:[{PN_CHARS}:]|{_PLX})"
+#: a local name as pyoxigraph's parser reads it: like the grammar's ``PN_LOCAL``, but with dots in one place only
+STORE_PN_LOCAL = re.compile(rf"(?:[{PN_CHARS_U}:0-9]|{_PLX}){_LOCAL}*(?:\.+{_LOCAL}+)?")
 _TOKEN = re.compile(
-    r"(?P<space>\s+)|(?P<comment>#[^\r\n]*)"
+    r"(?P<space>[ \t\r\n]+)|(?P<comment>#[^\r\n]*)"
     r'|(?P<string>"""(?:(?:"|"")?(?:[^"\\]|\\.))*"""' r"|'''(?:(?:'|'')?(?:[^'\\]|\\.))*'''"
     r'|"(?:[^"\\\r\n]|\\.)*"' r"|'(?:[^'\\\r\n]|\\.)*')"
     r'|<(?P<iri>(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*)>'
-    r"|(?P<var>[?$]\w*)|(?P<lang>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)|(?P<bnode>_:[\w.\-]*)"
-    rf"|(?P<pname>(?P<prefix>[^\W\d_](?:[\w.\-\u00B7]*[\w\-\u00B7])?)?:(?P<local>(?:{_UNIT}(?:(?:{_UNIT}|\.)*{_UNIT})?)?))"
+    rf"|(?P<var>[?$][{PN_CHARS_U}0-9][{PN_CHARS_U}0-9\u00b7\u0300-\u036f\u203f-\u2040]*)"
+    r"|(?P<lang>@[A-Za-z]+(?:-[A-Za-z0-9]+)*(?:--[A-Za-z]+)?)"
+    rf"|(?P<bnode>_:[{PN_CHARS_U}0-9](?:[{PN_CHARS}.]*[{PN_CHARS}])?)"
+    rf"|(?P<pname>(?P<prefix>[{PN_CHARS_BASE}](?:[{PN_CHARS}.]*[{PN_CHARS}])?)?:(?P<local>{STORE_PN_LOCAL.pattern})?)"
     r"|(?P<word>\w+)|(?P<other>.)",
     re.DOTALL,
 )
-_TARGETED = re.compile(r"SERVICE|LOAD|FROM|USING", re.IGNORECASE)
+_TARGETED = re.compile(r"SERVICE|LOAD|FROM|USING|WITH", re.IGNORECASE)
 _MODIFIER = re.compile(r"(?:SILENT|NAMED)+", re.IGNORECASE)
 _UCHAR = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _LOCAL_ESCAPE = re.compile(r"\\(.)")
@@ -53,7 +71,7 @@ class Token:
 
 @dataclass(frozen=True)
 class RemoteUse:
-    """One ``SERVICE``/``LOAD``/``FROM``/``USING`` and its target.
+    """One ``SERVICE``/``LOAD``/``FROM``/``USING``/``WITH`` and its target.
 
     ``keyword`` has its modifiers (``FROM NAMED``, ``LOAD SILENT``); ``written`` is the target as written
     (``<iri>``, ``prefix:name``, ``?var``; empty when none was found); ``iris`` what it may resolve to (empty
@@ -81,7 +99,7 @@ def tokens(text: str) -> Iterator[Token]:
             yield Token("iri", match.group(), _UCHAR.sub(_codepoint, match.group("iri")))
         elif kind == "pname":
             yield Token("pname", match.group(), match.group("prefix") or "",
-                        _LOCAL_ESCAPE.sub(r"\1", match.group("local")))
+                        _LOCAL_ESCAPE.sub(r"\1", match.group("local") or ""))
         elif kind == "word":
             yield Token("word", match.group(), match.group().upper())
         elif kind in ("var", "other"):
@@ -169,7 +187,7 @@ class _Reader:
 
 
 def remote_uses(text: str) -> list[RemoteUse]:
-    """Every ``SERVICE``, ``LOAD``, ``FROM [NAMED]`` and ``USING [NAMED]`` of a query or update, in order."""
+    """Every ``SERVICE``, ``LOAD``, ``FROM [NAMED]``, ``USING [NAMED]`` and ``WITH`` of a query or update, in order."""
     return list(_uses(text))
 
 
@@ -194,4 +212,5 @@ def has_dataset_clause(text: str) -> bool:
     return any(use.keyword.startswith("FROM") for use in remote_uses(text))
 
 
-__all__ = ["RemoteUse", "Token", "has_dataset_clause", "remote_uses", "tokens"]
+__all__ = ["PN_CHARS", "PN_CHARS_BASE", "PN_CHARS_U", "STORE_PN_LOCAL", "RemoteUse", "Token", "has_dataset_clause",
+           "remote_uses", "tokens"]

@@ -1,16 +1,19 @@
 """``hyperontology deidentify IN OUT`` and ``hyperontology keygen FILE``: DICOM de-identification (PS3.15).
 
-``deidentify`` walks IN (a file, or a directory recursively), writes each de-identified DICOM file under OUT
-at the same relative path, and accounts for every input in the audit JSON: written, excluded (burned-in
-annotation, with the reason) or rejected (not DICOM, unreadable). The key comes from ``--key-file`` or
-``$HYPERONTOLOGY_KEY``; only its id is ever printed. ``keygen`` writes a new key and prints its id.
+``deidentify`` walks IN (a file, or a directory recursively) and writes each de-identified DICOM file under OUT
+as ``<patient pseudonym>/<study UID>/<series UID>/<SOP instance UID>.dcm``: keyed values only, never the input's
+folder or file names (they often hold patient names or record numbers). Every input is accounted for in the
+audit JSON by a keyed digest of its path, never the path: written (with its output name), excluded (burned-in
+annotation, with the reason) or rejected (not DICOM, unreadable, not writable as Part 10, or a second copy of
+an instance already written). The key comes from ``--key-file`` or ``$HYPERONTOLOGY_KEY``; only its id is ever
+printed. ``keygen`` writes a new key and prints its id.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +29,12 @@ def register(commands: Any) -> None:
     """Add the ``deidentify`` and ``keygen`` sub-commands to an argparse sub-parsers object."""
     deid = commands.add_parser("deidentify", help="de-identify DICOM files (PS3.15 Annex E profile and options)")
     deid.add_argument("input", type=Path, metavar="IN", help="a DICOM file or a directory (recursive)")
-    deid.add_argument("output", type=Path, metavar="OUT", help="output directory (mirrors IN's layout)")
+    deid.add_argument("output", type=Path, metavar="OUT",
+                      help="output directory (patient/study/series/instance, keyed names only)")
     deid.add_argument("--profile", type=Path, help=f"profile YAML (default: the shipped {DEFAULT_PROFILE})")
     deid.add_argument("--key-file", type=Path, help="pseudonymization key (else $HYPERONTOLOGY_KEY)")
-    deid.add_argument("--audit", type=Path, help="write the audit JSON (never holds a value or the key)")
+    deid.add_argument("--audit", type=Path,
+                      help="write the audit JSON (never holds a value, an input path or the key)")
     deid.set_defaults(run=cmd_deidentify)
     keygen = commands.add_parser("keygen", help="write a new pseudonymization key to FILE; prints its id only")
     keygen.add_argument("file", type=Path, metavar="FILE")
@@ -37,24 +42,35 @@ def register(commands: Any) -> None:
 
 
 def default_profile() -> Profile:
-    """The shipped profile file, else the same options built in (EUCAIM-style research use)."""
+    """The shipped profile file (it names the options it turns on), else the Basic Profile alone.
+
+    Every option is an explicit opt-in: without a profile file that says so, none is on.
+    """
     path = default_mappings_dir() / DEFAULT_PROFILE
     if path.is_file():
         return load_profile(path)
-    return Profile(retain_longitudinal_modified_dates=True, retain_patient_characteristics=True,
-                   retain_device_identity=True, clean_descriptors=True, burned_in="exclude")
+    return Profile()
 
 
-def _inputs(root: Path, output: Path) -> list[tuple[Path, Path]]:
-    """(source, relative output path) pairs; files already under OUT are skipped."""
+def _inputs(root: Path, output: Path) -> list[Path]:
+    """The input files, sorted; files already under OUT are skipped."""
     if root.is_file():
-        return [(root, Path(root.name))]
+        return [root]
     out = output.resolve()
-    pairs = []
-    for path in sorted(root.rglob("*")):
-        if path.is_file() and out not in path.resolve().parents:
-            pairs.append((path, path.relative_to(root)))
-    return pairs
+    return [path for path in sorted(root.rglob("*")) if path.is_file() and out not in path.resolve().parents]
+
+
+def _one(engine: Deidentifier, source: Path, output: Path, written: set[str]) -> AuditEntry:
+    """De-identify one input into OUT under its keyed name; DeidentificationError when it is rejected."""
+    ds, entry = engine.deidentify_path(source)
+    if entry.excluded:
+        return entry
+    name = engine.output_name(ds)
+    if name.as_posix() in written:
+        raise DeidentificationError("a second copy of an instance already written (same SOP Instance UID)")
+    engine.write(ds, output / name)
+    written.add(name.as_posix())
+    return replace(entry, output=name.as_posix())
 
 
 def _summary(entries: list[AuditEntry], rejected: list[dict[str, str]]) -> dict[str, int]:
@@ -66,15 +82,16 @@ def cmd_deidentify(args: argparse.Namespace) -> int:
     key = load_key(args.key_file)
     profile = load_profile(args.profile) if args.profile else default_profile()
     if not args.input.exists():
-        raise DeidentificationError(f"{args.input}: no such file or directory")
+        raise DeidentificationError("no such file or directory", path=args.input)
     engine = Deidentifier(key, profile)
     entries: list[AuditEntry] = []
     rejected: list[dict[str, str]] = []
-    for source, relative in _inputs(args.input, args.output):
+    written: set[str] = set()
+    for source in _inputs(args.input, args.output):
         try:
-            entries.append(engine.deidentify_file(source, args.output / relative))
+            entries.append(_one(engine, source, args.output, written))
         except DeidentificationError as exc:
-            rejected.append({"source": str(source), "reason": str(exc)})
+            rejected.append({"source": engine.source_id(source), "reason": exc.reason})
     summary = _summary(entries, rejected)
     if args.audit:
         report = {"key_id": key.key_id, "profile": asdict(profile), "summary": summary,

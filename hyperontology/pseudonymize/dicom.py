@@ -1,22 +1,29 @@
 """DICOM de-identification per PS3.15 Annex E (Basic Application Level Confidentiality Profile + options).
 
-:class:`Deidentifier` applies the effective action of every attribute (see :mod:`profile`) in place, in
-every sequence item and in the file meta information:
+:class:`Deidentifier` decides every public attribute by one rule, at the top level and in every sequence item
+it walks: the effective action of the attribute in Table E.1-1 (see :mod:`profile`); for an attribute the table
+does not list, ``K`` when it is on the safe list (:mod:`safe`), else ``X``. Repeating groups follow the table's
+group rules (``(50xx,xxxx)`` and ``(60xx,3000)``, ``(60xx,4000)`` are X; any other overlay element is not listed,
+so it is removed too). The actions:
 
-- ``X`` removes the element, ``Z`` empties it, ``K`` keeps it (a kept sequence is still walked);
-- ``D`` puts a dummy value valid for the VR (a sequence is walked instead; a UID is remapped);
+- ``X`` removes the element (a sequence with all its items), ``Z`` empties it (a sequence: no items);
+- ``K`` keeps it; ``C`` cleans it; ``U`` remaps a UID. A sequence whose action is K, C or U is kept and walked
+  item by item with the same rule: only there is anything inside a sequence kept;
+- ``D`` puts a dummy value valid for the VR (a UID is remapped; a sequence becomes one empty item: nothing of the
+  original items is kept, as for Content Sequence unless Clean Structured Content is on);
 - ``U`` remaps a UID to ``key.uid("uid", original)``: the same UID maps to the same new UID in every file, so
-  references between files (Study/Series/SOP Instance UIDs, ReferencedSOPInstanceUID,
-  FrameOfReferenceUID, MediaStorageSOPInstanceUID) still match;
+  references between files (Study/Series/SOP Instance UIDs, ReferencedSOPInstanceUID, FrameOfReferenceUID)
+  still match;
 - ``C`` shifts a date (DA, DT) by the patient's keyed offset under Retain Longitudinal Temporal Information
   with Modified Dates (a time, TM, stays); otherwise it *cleans*: a text becomes zero-length (no language
   processing is tried, so nothing of the text is kept), another VR gets the dummy value.
 
 PatientID and PatientName (table actions Z/D and Z) become the keyed pseudonym of the normalised PatientID
-(with its issuer). With the modified-dates option every surviving DA and DT, listed in the table or not, is
-shifted. Private elements are removed unless Retain Safe Private is on and the element is in
-:data:`SAFE_PRIVATE`. Pixel data are not touched. The audit (:class:`AuditEntry`) holds tag numbers and
-counts only, never a value or the key.
+(with its issuer). With the modified-dates option every surviving DA and DT is shifted. Code Meaning is replaced
+by the standard's meaning of its code (:func:`safe.standard_meaning`), else by the code value. Private elements
+are removed unless Retain Safe Private is on and the element is in :data:`SAFE_PRIVATE`. Pixel data are not
+touched. Files are read and written by :mod:`part10` (zeroed preamble, rebuilt File Meta Information). The audit
+(:class:`AuditEntry`) holds tag numbers, counts and keyed digests only, never a value, a path or the key.
 
 Examples
 --------
@@ -33,8 +40,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
 from typing import Any, cast
 
 import pydicom
@@ -45,10 +52,21 @@ from pydicom.sr._concepts_dict import concepts
 from pydicom.tag import BaseTag, Tag
 
 from hyperontology.dates import dicom_date
-from hyperontology.errors import HyperontologyError
 from hyperontology.pseudonymize import keys
 from hyperontology.pseudonymize.keys import PseudonymKey
+from hyperontology.pseudonymize.part10 import (
+    DeidentificationError,
+    file_meta_for,
+    output_name,
+    read_dataset,
+    transfer_syntax,
+    write_part10,
+)
 from hyperontology.pseudonymize.profile import Profile, effective_action, load_table
+from hyperontology.pseudonymize.safe import load_safe_attributes, standard_meaning
+
+__all__ = ["METHOD_CODES", "SAFE_PRIVATE", "AuditEntry", "DeidentificationError", "Deidentifier", "derive_age",
+           "normalise_patient_id", "offset_days", "shift_date"]
 
 #: Private elements kept by Retain Safe Private: (private creator, group, element low byte). From the
 #: examples of PS3.15 Table E.3.10-1 (diffusion b-values and directions, no identifying content).
@@ -62,6 +80,7 @@ SAFE_PRIVATE: frozenset[tuple[str, int, int]] = frozenset({
 #: PS3.16 CID 7050 codes (DCM) written in DeidentificationMethodCodeSequence, per option.
 METHOD_CODES: dict[str, str] = {
     "basic": "113100",
+    "clean_structured_content": "113104",
     "clean_descriptors": "113105",
     "retain_longitudinal_modified_dates": "113107",
     "retain_patient_characteristics": "113108",
@@ -69,9 +88,6 @@ METHOD_CODES: dict[str, str] = {
     "retain_safe_private": "113111",
     "retain_institution_identity": "113112",
 }
-#: File meta elements removed (they name the sending software, station or addresses).
-META_REMOVED = (0x00020013, 0x00020016, 0x00020017, 0x00020018, 0x00020026, 0x00020027, 0x00020028,
-                0x00020100, 0x00020102)
 _TEXT_VRS = frozenset({"LO", "LT", "SH", "ST", "UT", "UC", "PN"})
 _DUMMY: dict[str, Any] = {
     "AE": "ANON", "AS": "000Y", "CS": "ANON", "DA": "19000101", "DS": "0", "DT": "19000101000000", "IS": "0",
@@ -79,12 +95,8 @@ _DUMMY: dict[str, Any] = {
     "TM": "000000", "UC": "ANONYMIZED", "UT": "ANONYMIZED", "UR": "", "FL": 0.0, "FD": 0.0, "SL": 0, "SS": 0,
     "UL": 0, "US": 0, "SV": 0, "UV": 0,
 }
-_PATIENT_ID, _PATIENT_NAME, _ISSUER = 0x00100020, 0x00100010, 0x00100021
-_SIGNS_OF_DICOM = (0x00080016, 0x00080018, 0x0020000D, 0x00080060, 0x00100020)
-
-
-class DeidentificationError(HyperontologyError):
-    """A DICOM file could not be read or written; the message names the file, never a value."""
+_PATIENT_ID, _PATIENT_NAME, _ISSUER, _CODE_MEANING = 0x00100020, 0x00100010, 0x00100021, 0x00080104
+_BINARY_VRS = frozenset({"OB", "OW", "OD", "OF", "OL", "OV", "UN"})
 
 
 def normalise_patient_id(value: str | None, issuer: str | None = None) -> str:
@@ -153,7 +165,11 @@ def derive_age(birth: str, reference: str) -> str | None:
 
 @dataclass(frozen=True)
 class AuditEntry:
-    """What de-identification did to one dataset: tag numbers and counts, never a value or the key."""
+    """What de-identification did to one dataset: tag numbers and counts, never a value or the key.
+
+    ``source`` is a keyed digest of the input's path (:meth:`Deidentifier.source_id`), never the path; ``output``
+    is where it was written (``deidentify`` records the keyed name under OUT).
+    """
 
     source: str | None
     output: str | None
@@ -208,14 +224,19 @@ class Deidentifier:
     >>> from hyperontology.pseudonymize.keys import PseudonymKey
     >>> ds = Dataset()
     >>> ds.PatientID, ds.PatientName, ds.InstitutionName = "12345", "Doe^Jane", "General Hospital"
+    >>> ds.add_new(0x00109999, "LO", "not in the table")  # neither in Table E.1-1 nor safe: removed
     >>> audit = Deidentifier(PseudonymKey(bytes(32)), Profile()).deidentify(ds)
     >>> ds.PatientID != "12345", ds.InstitutionName, ds.PatientIdentityRemoved, audit.actions["D"]
     (True, 'ANONYMIZED', 'YES', 3)
+    >>> 0x00109999 in ds, audit.removed_tags
+    (False, ('(0010,9999)',))
     """
 
-    def __init__(self, key: PseudonymKey, profile: Profile, *, table: dict[str, Any] | None = None) -> None:
+    def __init__(self, key: PseudonymKey, profile: Profile, *, table: dict[str, Any] | None = None,
+                 safe: frozenset[int] | None = None) -> None:
         self._key, self.profile = key, profile
-        self._exact: dict[int, str] = {}
+        self._safe = load_safe_attributes() if safe is None else safe
+        self._table: dict[int, str] = {}
         self._patterns: list[tuple[int, int, str]] = []
         for entry in (table or load_table())["attributes"]:
             pattern = _pattern(str(entry.get("tag", "")))
@@ -223,9 +244,10 @@ class Deidentifier:
                 continue
             action = effective_action(entry, profile)
             if pattern[0] == 0xFFFFFFFF:
-                self._exact[pattern[1]] = action
+                self._table[pattern[1]] = action
             else:
                 self._patterns.append((*pattern, action))
+        self._rules = dict(self._table)  # rule_for's answers, filled as tags are met
         self._codes = self._method_codes()
 
     def _method_codes(self) -> list[tuple[str, str]]:
@@ -236,22 +258,39 @@ class Deidentifier:
                 if n in METHOD_CODES and METHOD_CODES[n] in meanings]
 
     def action_for(self, tag: int) -> str | None:
-        """The effective action of a public tag, None when the table does not list it."""
-        if tag in self._exact:
-            return self._exact[tag]
+        """The effective table action of a public tag (exact entries, then repeating groups); None if not listed."""
+        if tag in self._table:
+            return self._table[tag]
         return next((action for mask, value, action in self._patterns if tag & mask == value), None)
 
+    def rule_for(self, tag: int) -> str:
+        """The action applied to a public tag: the table's; else K for a safe attribute; else X (removed).
+
+        Examples
+        --------
+        >>> from hyperontology.pseudonymize.keys import PseudonymKey
+        >>> engine = Deidentifier(PseudonymKey(bytes(32)), Profile())
+        >>> engine.rule_for(0x00100010), engine.rule_for(0x00280010), engine.rule_for(0x60000022)
+        ('Z', 'K', 'X')
+        """
+        action = self._rules.get(tag)
+        if action is None:
+            listed = self.action_for(tag)
+            action = listed if listed is not None else ("K" if tag in self._safe else "X")
+            self._rules[tag] = action
+        return action
+
     def deidentify(self, ds: Dataset, *, source: str | None = None) -> AuditEntry:
-        """De-identify ``ds`` in place (file meta included) and account for what was done."""
+        """De-identify ``ds`` in place (its File Meta Information is rebuilt) and account for what was done."""
         patient = self._patient_of(ds) or ""
         offset = offset_days(self._key, patient) if self.profile.retain_longitudinal_modified_dates else None
         run = _Run(offset=offset, pseudonym=self._key.pseudonym("patient", patient))
         burned_in = str(ds.get("BurnedInAnnotation", "") or "").strip().upper() == "YES"
         age = self._derived_age(ds)
+        syntax = transfer_syntax(ds) if isinstance(getattr(ds, "file_meta", None), Dataset) else None
         self._walk(ds, run, run.pseudonym)
-        meta = getattr(ds, "file_meta", None)
-        if isinstance(meta, Dataset):
-            self._walk_meta(meta, run)
+        if syntax is not None:
+            ds.file_meta = file_meta_for(ds, syntax)
         if age is not None:
             ds.PatientAge = age
             run.counts["derived"] += 1
@@ -286,43 +325,67 @@ class Deidentifier:
         own = self._patient_of(ds)
         level_pseudonym = self._key.pseudonym("patient", own) if own else pseudonym
         for tag in list(ds.keys()):
-            try:
-                elem = ds[tag]
-            except Exception:  # noqa: BLE001 - an undecodable element is removed, never kept
+            if tag.is_private:
+                self._private(ds, tag, run)
+                continue
+            action = self.rule_for(int(tag))
+            elem = None if action == "X" else self._element(ds, tag)
+            if elem is None:
                 del ds[tag]
-                run.note("X", Tag(tag), removed=True)
-                continue
-            if elem.tag.is_private:
-                self._private(ds, elem, run)
-                continue
-            self._apply(ds, elem, self.action_for(int(elem.tag)), run, level_pseudonym)
+                run.note("X", tag, removed=True)
+            else:
+                self._apply(elem, action, run, level_pseudonym)
+        self._clean_meaning(ds, run)
 
-    def _apply(self, ds: Dataset, elem: DataElement, action: str | None, run: _Run, pseudonym: str) -> None:
+    @staticmethod
+    def _element(ds: Dataset, tag: BaseTag) -> DataElement | None:
+        try:
+            return ds[tag]
+        except Exception:  # noqa: BLE001 - an undecodable element is removed, never kept
+            return None
+
+    def _apply(self, elem: DataElement, action: str, run: _Run, pseudonym: str) -> None:
         tag, vr = elem.tag, elem.VR
-        if tag in (_PATIENT_ID, _PATIENT_NAME) and action not in (None, "K", "X"):
+        if vr == "SQ":
+            self._sequence(elem, action, run, pseudonym)
+        elif tag in (_PATIENT_ID, _PATIENT_NAME) and action != "K":
             elem.value = pseudonym
             run.note("D", tag)
-        elif action == "X":
-            del ds[tag]
-            run.note("X", tag, removed=True)
         elif action == "Z":
             elem.value = empty_value_for_VR(vr)
             run.note("Z", tag)
-        elif vr == "SQ":
-            self._walk_items(elem, run, pseudonym)
-            if action is not None:
-                run.counts[action] += 1
         elif action in ("D", "U") or (action == "C" and vr not in ("DA", "DT", "TM")):
             self._replace(elem, action, run)
         elif vr in ("DA", "DT") and run.offset is not None:
-            self._shift(ds, elem, run)
-        elif action is not None:
-            run.counts[action if action != "C" else "K"] += 1
+            self._shift(elem, run)
+        elif action == "C" and vr in ("DA", "DT"):  # cleaning a date without the modified-dates option
+            self._replace(elem, "D", run)
+        else:
+            run.counts["K"] += 1
 
-    def _walk_items(self, elem: DataElement, run: _Run, pseudonym: str) -> None:
-        for item in elem.value or []:
-            if isinstance(item, Dataset):
-                self._walk(item, run, pseudonym)
+    def _sequence(self, elem: DataElement, action: str, run: _Run, pseudonym: str) -> None:
+        """A sequence by its own action: Z no items, D one empty item, K/C/U walked item by item."""
+        if action == "Z":
+            elem.value = Sequence()
+            run.note("Z", elem.tag)
+        elif action == "D":
+            elem.value = Sequence([Dataset()])
+            run.note("D", elem.tag)
+        else:
+            for item in elem.value or []:
+                if isinstance(item, Dataset):
+                    self._walk(item, run, pseudonym)
+            run.counts[action] += 1
+
+    @staticmethod
+    def _clean_meaning(item: Dataset, run: _Run) -> None:
+        """Code Meaning: the standard's meaning of the item's code, else the code value (never the original text)."""
+        if _CODE_MEANING not in item:
+            return
+        code = str(item.get("CodeValue", "") or "")
+        meaning = standard_meaning(str(item.get("CodingSchemeDesignator", "") or ""), code) if code else None
+        item[_CODE_MEANING].value = (meaning or code)[:64]
+        run.note("C", Tag(_CODE_MEANING))
 
     def _replace(self, elem: DataElement, action: str, run: _Run) -> None:
         vr = elem.VR
@@ -336,10 +399,10 @@ class Deidentifier:
             elem.value = ""
             run.note("C", elem.tag)
         else:
-            elem.value = _DUMMY.get(vr, b"" if vr in ("OB", "OW", "OD", "OF", "OL", "OV", "UN") else None)
+            elem.value = _DUMMY.get(vr, b"" if vr in _BINARY_VRS else None)
             run.note(action, elem.tag)
 
-    def _shift(self, ds: Dataset, elem: DataElement, run: _Run) -> None:
+    def _shift(self, elem: DataElement, run: _Run) -> None:
         raw = elem.value if isinstance(elem.value, list | pydicom.multival.MultiValue) else [elem.value]
         texts = [str(v or "") for v in raw]
         moved = [shift_date(text, run.offset or 0) if text.strip() else "" for text in texts]
@@ -350,15 +413,15 @@ class Deidentifier:
         elem.value = moved[0] if len(moved) == 1 else moved
         run.note("C", elem.tag)
 
-    def _private(self, ds: Dataset, elem: DataElement, run: _Run) -> None:
-        tag = elem.tag
+    def _private(self, ds: Dataset, tag: BaseTag, run: _Run) -> None:
         if self.profile.retain_safe_private:
-            if tag.is_private_creator and self._safe_creator(str(elem.value or "")):
+            elem = self._element(ds, tag)
+            if elem is not None and tag.is_private_creator and self._safe_creator(str(elem.value or "")):
                 run.counts["K"] += 1
                 return
             creator = ds.get((tag.group, tag.element >> 8))
             name = " ".join(str(creator.value if creator else "").split()).upper()
-            if (name, tag.group, tag.element & 0xFF) in SAFE_PRIVATE:
+            if elem is not None and (name, tag.group, tag.element & 0xFF) in SAFE_PRIVATE:
                 run.counts["K"] += 1
                 return
         del ds[tag]
@@ -367,14 +430,6 @@ class Deidentifier:
     @staticmethod
     def _safe_creator(name: str) -> bool:
         return any(" ".join(name.split()).upper() == creator for creator, _g, _e in SAFE_PRIVATE)
-
-    def _walk_meta(self, meta: Dataset, run: _Run) -> None:
-        for tag in META_REMOVED:
-            if tag in meta:
-                del meta[tag]
-                run.note("X", Tag(tag), removed=True)
-        if 0x00020003 in meta:
-            self._apply(meta, meta[0x00020003], "U", run, run.pseudonym)
 
     def _mark(self, ds: Dataset, run: _Run) -> None:
         ds.PatientIdentityRemoved = "YES"
@@ -390,21 +445,27 @@ class Deidentifier:
             items.append(item)
         ds.DeidentificationMethodCodeSequence = Sequence(items)
 
+    def source_id(self, src: Path | str) -> str:
+        """A keyed digest of an input's path (what the audit records instead of the path, which can name people)."""
+        return self._key.pseudonym("source", str(src))
+
+    def output_name(self, ds: Dataset) -> PurePosixPath:
+        """Where a de-identified dataset goes under an output folder: keyed names only (:func:`part10.output_name`)."""
+        return output_name(ds, self._key)
+
+    def deidentify_path(self, src: Path) -> tuple[Dataset, AuditEntry]:
+        """Read the DICOM file ``src`` and de-identify it in memory: the dataset and its audit entry."""
+        ds = read_dataset(src)
+        return ds, self.deidentify(ds, source=self.source_id(src))
+
+    def write(self, ds: Dataset, dst: Path) -> None:
+        """Write a de-identified dataset as a DICOM Part 10 file (:func:`part10.write_part10`)."""
+        write_part10(ds, dst)
+
     def deidentify_file(self, src: Path, dst: Path) -> AuditEntry:
         """De-identify the DICOM file ``src`` into ``dst`` (not written when excluded); the audit entry."""
-        try:
-            ds = pydicom.dcmread(src, force=True)
-        except Exception as exc:  # noqa: BLE001 - pydicom raises many kinds on malformed input
-            raise DeidentificationError(f"{src}: not readable as DICOM ({exc.__class__.__name__})") from exc
-        if not isinstance(ds, Dataset) or not any(tag in ds for tag in _SIGNS_OF_DICOM):
-            raise DeidentificationError(f"{src}: not a DICOM dataset (no SOP, study, modality or patient element)")
-        entry = self.deidentify(ds, source=str(src))
+        ds, entry = self.deidentify_path(src)
         if entry.excluded:
             return entry
-        try:
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            ds.save_as(dst, enforce_file_format=False)
-        except Exception as exc:  # noqa: BLE001 - translated at the boundary, names the file only
-            dst.unlink(missing_ok=True)
-            raise DeidentificationError(f"{dst}: cannot write ({exc.__class__.__name__})") from exc
-        return AuditEntry(**{**entry.__dict__, "output": str(dst)})
+        self.write(ds, dst)
+        return replace(entry, output=str(dst))

@@ -14,8 +14,13 @@ basic action and the action of each option column. :func:`effective_action` comb
    ``X/Z -> Z``, ``Z/D -> D``, ``X/D -> D``, ``X/Z/D -> D`` (a dummy value), ``X/Z/U* -> U`` (for a
    sequence: keep the items and remap every UID inside them).
 
-Options of the standard not offered by :class:`Profile` (Retain UIDs, Retain Full Dates, Clean Structured
-Content, Clean Graphics) are always off; the basic action then applies.
+Every option is an explicit opt-in: a :class:`Profile` has all of them off (Retain Device Identity, Retain Safe
+Private and Clean Structured Content among them), so ``Profile()`` is the Basic Profile alone. Options of the
+standard not offered by :class:`Profile` (Retain UIDs, Retain Full Dates, Clean Graphics) are always off; the basic
+action then applies.
+
+Attributes the table does not list are removed unless they are on the safe list (:mod:`safe`); sequences are
+handled by their own action first (see :mod:`dicom`).
 
 Examples
 --------
@@ -61,6 +66,7 @@ class ProfileError(HyperontologyError):
 class Profile:
     """The options of the PS3.15 Basic Profile that are on, and what to do with burned-in annotations.
 
+    Every option is off unless set: each is an explicit opt-in (the profile file names it ``true``).
     ``burned_in`` is ``"exclude"`` (a file with BurnedInAnnotation YES is not written) or ``"flag"``
     (written, and flagged in the audit): pixel data are never cleaned here.
 
@@ -75,6 +81,7 @@ class Profile:
     retain_device_identity: bool = False
     retain_institution_identity: bool = False
     clean_descriptors: bool = False
+    clean_structured_content: bool = False
     retain_safe_private: bool = False
     burned_in: BurnedInPolicy = "exclude"
 

@@ -129,6 +129,21 @@ def test_no_planted_identifier_survives(tmp_path: Path, src: Path, profile: Prof
     assert "113100" in codes and after.PatientIdentityRemoved == "YES"
 
 
+@pytest.mark.skipif(not FILES, reason="no readable DICOM test files")
+@pytest.mark.parametrize("profile", PROFILES, ids=["eucaim", "basic", "institution-private"])
+def test_every_output_is_a_part10_file(tmp_path: Path, profile: Profile) -> None:
+    engine = Deidentifier(KEY, profile)
+    for index, src in enumerate(FILES):
+        out = tmp_path / f"{index}.dcm"
+        engine.deidentify_file(src, out)
+        data = out.read_bytes()
+        assert data[:128] == bytes(128) and data[128:132] == b"DICM", src.name
+        ds = pydicom.dcmread(out)  # no force
+        assert ds.file_meta.MediaStorageSOPClassUID == ds.SOPClassUID, src.name
+        assert ds.file_meta.MediaStorageSOPInstanceUID == ds.SOPInstanceUID, src.name
+        assert ds.file_meta.TransferSyntaxUID == pydicom.dcmread(src).file_meta.TransferSyntaxUID, src.name
+
+
 def _pair(tmp: Path) -> tuple[Path, Path, Dataset]:
     a = pydicom.dcmread(FILES[0])
     a.PatientID, a.StudyDate, a.PatientBirthDate = "Pat 77", "20200315", "19600101"
@@ -212,7 +227,11 @@ def test_cli_deidentify_and_keygen(tmp_path: Path, capsys: pytest.CaptureFixture
                               "--key-file", str(tmp_path / "key"), "--audit", str(tmp_path / "audit.json")])
     assert args.run(args) == 0
     out = capsys.readouterr().out
-    assert (tmp_path / "out" / "sub" / "x.dcm").is_file() and key_text not in out
+    assert key_text not in out
     report = json.loads((tmp_path / "audit.json").read_text())
     assert report["summary"] == {"written": 1, "excluded": 0, "rejected": 1, "flagged_burned_in": 0}
     assert key_text not in json.dumps(report)
+    written = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]  # keyed names, not IN's layout
+    assert [p.relative_to(tmp_path / "out").as_posix() for p in written] == [report["files"][0]["output"]]
+    ds = pydicom.dcmread(written[0])
+    assert written[0].name == f"{ds.SOPInstanceUID}.dcm" and written[0].parts[-4] == ds.PatientID

@@ -85,3 +85,13 @@ def test_options_override_basic_and_clean_wins() -> None:
     assert effective_action(entry, Profile(retain_device_identity=True)) == "K"
     both = Profile(retain_device_identity=True, retain_longitudinal_modified_dates=True)
     assert effective_action(entry, both) == "C"
+
+
+def test_every_option_is_an_explicit_opt_in(tmp_path: Path) -> None:
+    assert Profile().enabled_options() == ()
+    path = tmp_path / "p.yaml"
+    path.write_text("clean_structured_content: true\nretain_safe_private: false\n", encoding="utf-8")
+    assert load_profile(path).enabled_options() == ("clean_structured_content",)
+    entry = {"basic": "D", "options": {"clean_structured_content": "C"}}  # Content Sequence
+    assert effective_action(entry, Profile()) == "D"
+    assert effective_action(entry, Profile(clean_structured_content=True)) == "C"

@@ -35,7 +35,7 @@ def _targets(text: str) -> list[tuple[str, str, tuple[str, ...]]]:
     "SELECT ?s WHERE { ?s <http://x/p> 'FROM <http://evil/>' } # SERVICE <http://evil/> LOAD <http://evil/>",
     'SELECT ?s WHERE { ?s <http://x/p> """multi\nline SERVICE <http://evil/> "" \\""" still""" }',
     "SELECT ?s WHERE { ?s <http://x/p> '''USING <http://evil/> '' ''' }",
-    'SELECT ?s WHERE { ?s <http://x/p> "escaped \\" SERVICE <http://evil/> \\u0022 LOAD" }',
+    'SELECT ?s WHERE { ?s <http://x/p> "escaped \\" SERVICE <http://evil/> \\u00e9 LOAD" }',
     "PREFIX ex: <http://x/> SELECT ?load ?from WHERE { ?s ex:load ?load ; ex:service ?from ; ex:using $using }",
     "SELECT * WHERE { <http://x/SERVICE/LOAD?FROM=1> ?p ?o }",
     'SELECT * WHERE { ?s ?p "x"@from }',
