@@ -1,14 +1,34 @@
 """Ingestion: input files -> records -> CDM instances -> SHACL validation -> the node's store, with a report.
 
-Every input is accounted for: each file is read by a source or rejected ("no source reads this file");
-each unit in it becomes a record or a rejection with its reason; each record is loaded, quarantined
-(a SHACL violation or a required value missing, kept in the quarantine graph with the reason) or not
-mapped (no mapping selects it). Loading is one transaction.
+Every input is accounted for: each file is read by a source or rejected ("no source reads this file"); each
+unit in it becomes a record or a rejection with its reason; each record is loaded, quarantined (kept in the
+quarantine graph with the reason) or not mapped (no mapping selects it).
+
+Order and batches do not matter: ingesting the same inputs in one run, or split into several runs in any order,
+leaves the same data graph, and what a run loads always conforms to the CDM shapes as ``hyperontology validate``
+checks them (links to other instances included). How:
+
+- DICOM series are counted over every instance ever ingested: each instance is kept as a fact of the provenance
+  graph (``<series> ho:sourceInstance <instance>``, keyed pseudonyms) and ``NumberOfInstances`` /
+  ``NumberOfFrames`` are recomputed from them (:mod:`hyperontology.sources.series`);
+- the instances a run touches are decided afresh from everything every source said about them
+  (:mod:`hyperontology.validation.reconcile`). The rule for **single-valued attributes** (``sh:maxCount 1``)
+  given by several sources, or by instances of one series: values that agree load once; values that disagree
+  are all withheld, kept in the quarantine graph with the reason, and none is loaded. Derived counts are the
+  exception: the largest (over the most instances) is the count;
+- a record the mapping could not complete (a required value missing or unusable) is quarantined on a node of its
+  own (``data/quarantine/<keyed digest of its content>``, ``ho:quarantinedInstance`` naming the instance) and
+  never merged into the instance; an instance that fails the shapes (a missing value, a link to an instance that
+  is not there or not loadable) is quarantined as a whole, and loads once a later run makes it conform.
+
+Writing: the new triples go in as one transaction; then the stale ones (values now withheld, old counts, old
+reasons) are deleted. A run killed at any point leaves either nothing or the new triples next to stale ones,
+which a re-run decides again exactly as the uninterrupted run did (a stale triple is a candidate like any other).
 """
 
 from __future__ import annotations
 
-import re
+import os
 import time
 import uuid
 from collections import Counter, defaultdict
@@ -21,20 +41,31 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from hyperontology.mapping.engine import DATA, RDF_TYPE, EntityResult, Mapper, MappingOutcome
+from hyperontology.mapping.engine import DATA, EntityResult, Mapper, MappingOutcome
 from hyperontology.mapping.loader import MappingSet
+from hyperontology.mapping.model import MappingSpec
 from hyperontology.ontology.api import Hyperontology
 from hyperontology.ontology.closure import subsumption_triples
 from hyperontology.ontology.files import bundled_dir, module_files
 from hyperontology.ontology.schemes import VERSION
+from hyperontology.prefixes import curie_to_iri
 from hyperontology.pseudonymize.keys import PseudonymKey
 from hyperontology.sources.base import Provenance, Record, Rejection
 from hyperontology.sources.registry import SOURCES, source_for
+from hyperontology.sources.series import InstanceFact, group_series, instance_facts, totals
+from hyperontology.sources.workers import watch_parent
 from hyperontology.store.base import GRAPHS, Store, open_store
-from hyperontology.validation.shacl import Violation, validate_quads
+from hyperontology.validation.reconcile import QUARANTINE_REASON, RECORD_NS, Decision, Reconciler, without_values
 
 PROV = "http://www.w3.org/ns/prov#"
 HO_NS = "https://w3id.org/hyperontology/"
+XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+SOURCE_INSTANCE = ox.NamedNode(HO_NS + "sourceInstance")
+FRAMES = ox.NamedNode(HO_NS + "numberOfFrames")
+QUARANTINED_INSTANCE = ox.NamedNode(HO_NS + "quarantinedInstance")
+#: series record fields that are counts over every instance of the series (see sources.series)
+COUNTED_FIELDS = frozenset({"NumberOfInstances", "NumberOfFrames"})
+_DELETE_CHUNK = 2000
 
 
 @dataclass(frozen=True)
@@ -88,10 +119,11 @@ def read_file(path: Path) -> tuple[str, str | None, list[Record | Rejection]]:
 
 
 def read_all(files: list[Path], jobs: int, progress: bool) -> list[tuple[str, str | None, list[Record | Rejection]]]:
+    """Read every file, in ``jobs`` worker processes; the workers end when this process does, even if killed."""
     bar = _progress(len(files), "reading", progress)
     out = []
     if jobs > 1 and len(files) > 1:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, initializer=watch_parent, initargs=(os.getpid(),)) as pool:
             for result in pool.map(read_file, files, chunksize=max(1, len(files) // (jobs * 8))):
                 out.append(result)
                 bar.update(1)
@@ -114,24 +146,16 @@ def _progress(total: int, desc: str, enabled: bool) -> Any:
     return tqdm(total=total, desc=desc, unit="file", disable=not enabled, leave=False)
 
 
-def group_series(records: list[Record]) -> tuple[list[Record], dict[int, list[Record]]]:
-    """DICOM instances -> one ``series`` record per SeriesInstanceUID (first instance's values, instance count)."""
-    series: dict[str, list[Record]] = defaultdict(list)
-    others = []
-    for record in records:
-        if record.source == "dicom" and record.entity == "instance":
-            series[str(record.fields.get("SeriesInstanceUID", ""))].append(record)
-        else:
-            others.append(record)
-    members: dict[int, list[Record]] = {}
-    for _uid, instances in series.items():
-        first = instances[0]
-        fields = {**first.fields, "NumberOfInstances": len(instances)}
-        fields["NumberOfFrames"] = sum(int(r.fields.get("NumberOfFrames", 1) or 1) for r in instances)
-        grouped = Record("dicom", "series", fields, Provenance(first.provenance.path, f"series {len(instances)} files"))
-        members[id(grouped)] = instances
-        others.append(grouped)
-    return others, members
+def counted_properties(specs: Iterable[MappingSpec]) -> frozenset[str]:
+    """IRIs of the properties DICOM mappings fill from the series counts (their largest value is the count)."""
+    found = set()
+    for spec in specs:
+        for rule in spec.entities if spec.source == "dicom" else ():
+            for f in rule.fields:
+                names = {f.value} if isinstance(f.value, str) else set(f.value or ())
+                if names & COUNTED_FIELDS:
+                    found.add(curie_to_iri(f.property))
+    return frozenset(found)
 
 
 # ------------------------------------------------------------------------------------------ the run
@@ -144,24 +168,28 @@ class Ingest:
         self.run_iri = f"{DATA}run/{uuid.uuid4().hex}"
         self.accounts: dict[str, FileAccount] = {}
         self.started = datetime.now(UTC)
-        self._bad: set[str] = set()
-        self._bad_values: set[tuple[str, str, str]] = set()
+        self.mapper = Mapper(options.mappings.specs, key=options.key, valuemaps=options.mappings.valuemaps,
+                             ontology=ontology, shift_dates=options.shift_dates)
 
     def run(self, paths: list[Path]) -> dict[str, Any]:
         clock = time.perf_counter()
         files = list(discover(paths))
         records = self._read(files)
-        grouped, members = group_series(records)
-        mapper = Mapper(self.options.mappings.specs, key=self.options.key, valuemaps=self.options.mappings.valuemaps,
-                        ontology=self.ontology, shift_dates=self.options.shift_dates)
-        outcome = mapper.apply(grouped)
+        facts = [self._fact(f) for f in instance_facts(records)]
         with open_store(self.options.store_path) as store:
-            violations = self._validate(outcome, store) if self.options.validate else []
-            bad = self._quarantine(outcome, violations)
-            quads = self._quads(outcome, bad, members, violations)
+            grouped, members = group_series(records, totals(facts + self._stored_facts(store, facts)))
+            outcome = self.mapper.apply(grouped)
+            good = [e for e in outcome.entities if e.iri and not e.problems]
+            reconciler = Reconciler(store, self.ontology, validate=self.options.validate,
+                                    aggregates=counted_properties(self.options.mappings.specs))
+            decision = reconciler.decide(q for e in good for q in e.quads)
+            quads = decision.add + self._extra_quads(outcome, members, facts)
             added = self._store(store, quads)
-        self._account(outcome, bad, members)
-        return self._report(outcome, violations, added, time.perf_counter() - clock, len(files))
+            _delete(store, decision.remove)
+        self._account(outcome, decision, members)
+        report = self._report(outcome, decision, added, time.perf_counter() - clock, len(files))
+        report["totals"]["triples_removed"] = sum(1 for q in decision.remove if q.graph_name == GRAPHS["data"])
+        return report
 
     def _read(self, files: list[Path]) -> list[Record]:
         records: list[Record] = []
@@ -175,54 +203,54 @@ class Ingest:
                     records.append(item)
         return records
 
-    def _validate(self, outcome: MappingOutcome, store: Store) -> list[Violation]:
-        """SHACL on this batch, with the types of instances it links to that earlier runs loaded."""
-        quads = [q for e in outcome.entities if not e.problems for q in e.quads]
-        typed = {q.subject for q in quads if q.predicate == RDF_TYPE}
-        linked = {q.object for q in quads if isinstance(q.object, ox.NamedNode)
-                  and q.object.value.startswith(DATA) and q.object not in typed}
-        quads += _types_of(store, sorted(linked, key=str))
-        # results about concepts themselves (nested value-set shapes) are explained by the instance's own result
-        return [v for v in validate_quads(quads, self.ontology) if v.focus.startswith(DATA)]
+    # ------------------------------------------------------------------------- DICOM instance facts
+    def _fact(self, fact: InstanceFact) -> InstanceFact:
+        """A fact with the instance as its keyed node (the SOP Instance UID never leaves the run)."""
+        return InstanceFact(fact.series, f"{DATA}instance/{self.options.key.pseudonym('instance', fact.instance)}",
+                            fact.frames)
 
-    def _quarantine(self, outcome: MappingOutcome, violations: list[Violation]) -> set[str]:
-        """Instances that cannot load: a required value missing, or a violation of the instance as a whole."""
-        whole = {v.focus for v in violations if v.severity == "Violation" and v.whole_instance}
-        self._bad = {e.iri or f"{id(e)}" for e in outcome.entities if e.problems or e.iri in whole}
-        self._bad_values = {(v.focus, v.path, v.value) for v in violations
-                            if v.severity == "Violation" and not v.whole_instance and v.focus not in self._bad}
-        return self._bad
-
-    def _held_back(self, quad: ox.Quad, bad: set[str]) -> bool:
-        """A triple of a loadable instance that a violation names (a value, or every value of a path), or a link to a
-        quarantined instance."""
-        subject, path = quad.subject.value, quad.predicate.value  # type: ignore[union-attr]
-        value = getattr(quad.object, "value", "")
-        if isinstance(quad.object, ox.NamedNode) and value in bad:
-            return True
-        return (subject, path, value) in self._bad_values or (subject, path, "") in self._bad_values
-
-    def _quads(self, outcome: MappingOutcome, bad: set[str], members: dict[int, list[Record]],
-               violations: list[Violation]) -> list[ox.Quad]:
-        out: list[ox.Quad] = []
-        by_focus: dict[str, list[Violation]] = defaultdict(list)
-        for v in violations:
-            by_focus[v.focus].append(v)
-        max_paths = {(v.focus, v.path) for v in violations if v.component == "MaxCountConstraintComponent"}
-        self._bad_values |= {(f, p, "") for f, p in max_paths}
-        for entity in outcome.entities:
-            if not entity.iri:
-                continue
-            quarantined = entity.iri in bad
-            for q in entity.quads:
-                held = quarantined or self._held_back(q, bad)
-                out.append(ox.Quad(q.subject, q.predicate, q.object, GRAPHS["quarantine" if held else "data"]))
-            sources = members.get(id(entity.record), [entity.record])
-            out += self._provenance(entity, sources)
-            reasons = entity.problems + [v.message for v in by_focus.get(entity.iri, []) if v.severity == "Violation"]
-            out += [ox.Quad(ox.NamedNode(entity.iri), ox.NamedNode(HO_NS + "quarantineReason"),
-                            ox.Literal(_without_values(r)), GRAPHS["quarantine"]) for r in reasons]
+    def _stored_facts(self, store: Store, facts: list[InstanceFact]) -> list[InstanceFact]:
+        """The instances the store knows of the series of this run's instances."""
+        uid_of = {self.mapper.mint("series", uid): uid for uid in {f.series for f in facts}}
+        out: list[InstanceFact] = []
+        series = sorted(uid_of)
+        for start in range(0, len(series), 400):
+            values = " ".join(f"<{s}>" for s in series[start:start + 400])
+            rows = store.query(f"SELECT ?s ?i ?f WHERE {{ VALUES ?s {{ {values} }} GRAPH {GRAPHS['provenance']} "
+                               f"{{ ?s {SOURCE_INSTANCE} ?i OPTIONAL {{ ?i {FRAMES} ?f }} }} }}")
+            out += [InstanceFact(uid_of[row["s"].value], row["i"].value,
+                                 int(row["f"].value) if row["f"] is not None else 1) for row in rows]
         return out
+
+    def _fact_quads(self, facts: list[InstanceFact]) -> list[ox.Quad]:
+        g = GRAPHS["provenance"]
+        out = []
+        for fact in facts:
+            series, instance = ox.NamedNode(self.mapper.mint("series", fact.series)), ox.NamedNode(fact.instance)
+            out += [ox.Quad(series, SOURCE_INSTANCE, instance, g),
+                    ox.Quad(instance, FRAMES, ox.Literal(str(fact.frames), datatype=XSD_INTEGER), g)]
+        return out
+
+    # ------------------------------------------------------------------------- what else is written
+    def _extra_quads(self, outcome: MappingOutcome, members: dict[int, list[Record]],
+                     facts: list[InstanceFact]) -> list[ox.Quad]:
+        """Provenance of every instance, the incomplete records' quarantine nodes, the DICOM instance facts."""
+        out: list[ox.Quad] = []
+        for entity in outcome.entities:
+            if entity.iri:
+                out += self._provenance(entity, members.get(id(entity.record), [entity.record]))
+            if entity.problems:
+                out += self._incomplete(entity)
+        return out + self._fact_quads(facts)
+
+    def _incomplete(self, entity: EntityResult) -> list[ox.Quad]:
+        """A record the mapping could not complete, on a node of its own (keyed digest of what it says)."""
+        g = GRAPHS["quarantine"]
+        content = "\n".join(sorted(str(q.triple) for q in entity.quads)) or str(entity.record.provenance)
+        node = ox.NamedNode(RECORD_NS + self.options.key.pseudonym("quarantine", f"{entity.rule}\x1f{content}"))
+        out = [ox.Quad(node, QUARANTINED_INSTANCE, ox.NamedNode(entity.iri), g)] if entity.iri else []
+        out += [ox.Quad(node, q.predicate, q.object, g) for q in entity.quads]
+        return out + [ox.Quad(node, QUARANTINE_REASON, ox.Literal(without_values(p)), g) for p in entity.problems]
 
     def _provenance(self, entity: EntityResult, sources: list[Record]) -> list[ox.Quad]:
         g, subject = GRAPHS["provenance"], ox.NamedNode(entity.iri)
@@ -248,10 +276,11 @@ class Ingest:
         store.ensure_ontology(module_files(bundled_dir()), VERSION, subsumption_triples(self.ontology))
         return store.load(quads).get("data", 0)
 
-    def _account(self, outcome: MappingOutcome, bad: set[str], members: dict[int, list[Record]]) -> None:
+    # ------------------------------------------------------------------------- the report
+    def _account(self, outcome: MappingOutcome, decision: Decision, members: dict[int, list[Record]]) -> None:
         status: dict[int, str] = {}
         for entity in outcome.entities:
-            state = "quarantined" if (entity.iri or f"{id(entity)}") in bad else "loaded"
+            state = "quarantined" if _quarantined(entity, decision) else "loaded"
             if status.get(id(entity.record)) != "quarantined":
                 status[id(entity.record)] = state
         for record in outcome.unmatched_records:
@@ -273,13 +302,15 @@ class Ingest:
             state = status.get(id(record), "not_mapped")
             setattr(account, state, getattr(account, state) + 1)
 
-    def _report(self, outcome: MappingOutcome, violations: list[Violation], added: int, seconds: float,
+    def _report(self, outcome: MappingOutcome, decision: Decision, added: int, seconds: float,
                 files: int) -> dict[str, Any]:
         accounts = sorted(self.accounts.values(), key=lambda a: a.path)
-        classes = Counter(e.cls for e in outcome.entities if e.iri)
+        classes = Counter(cls for _, cls in {(e.iri, e.cls) for e in outcome.entities if e.iri})
         unmapped: dict[str, dict[str, int]] = defaultdict(dict)
         for (vm, value), n in sorted(outcome.unmapped.items()):
             unmapped[vm][value] = n
+        violations = decision.results
+        batch = {e.iri for e in outcome.entities}
         return {
             "run": {"iri": self.run_iri, "started": self.started.isoformat(), "seconds": round(seconds, 3),
                     "key_id": self.options.key.key_id, "store": str(self.options.store_path or ":memory:"),
@@ -289,35 +320,33 @@ class Ingest:
                        "loaded": sum(a.loaded for a in accounts), "quarantined": sum(a.quarantined for a in accounts),
                        "not_mapped": sum(a.not_mapped for a in accounts),
                        "rejected": sum(len(a.rejected) for a in accounts), "triples_added": added,
-                       "instances": dict(sorted(classes.items()))},
+                       "instances": dict(sorted(classes.items())),
+                       "instances_reconsidered": len(decision.touched - batch)},
             "inputs": [a.__dict__ for a in accounts],
             "unmapped_values": unmapped,
             "unknown_codes": dict(outcome.unknown_codes.most_common()),
             "violations": {"by_shape": dict(Counter(v.shape for v in violations).most_common()),
                            "items": [v.as_dict() for v in violations[:500]]},
-            "quarantined_values": [{"instance": f, "property": p, "value": v or "(every value)"}
-                                   for f, p, v in sorted(self._bad_values)][:500],
+            "quarantined_values": [{"instance": s, "property": p, "value": v}
+                                   for s, p, v in decision.withheld][:500],
             "quarantined": [{"instance": e.iri, "rule": e.rule, "source": str(e.record.provenance),
-                             "reasons": e.problems + [v.message for v in violations if v.focus == e.iri]}
-                            for e in outcome.entities if (e.iri or f"{id(e)}") in self._bad][:500],
+                             "reasons": e.problems + decision.reasons.get(e.iri, [])}
+                            for e in outcome.entities if _quarantined(e, decision)][:500],
             "notes": [{"instance": e.iri, "source": str(e.record.provenance), "note": n}
                       for e in outcome.entities for n in e.notes][:500],
         }
 
 
-def _types_of(store: Store, nodes: list[ox.NamedNode], chunk: int = 500) -> list[ox.Quad]:
-    """The rdf:type quads of these instances in the data graph (one query per ``chunk`` instances)."""
-    out: list[ox.Quad] = []
-    for start in range(0, len(nodes), chunk):
-        values = " ".join(str(n) for n in nodes[start:start + chunk])
-        rows = store.query(f"SELECT ?s ?t WHERE {{ VALUES ?s {{ {values} }} ?s a ?t }}", default_graph=["data"])
-        out += [ox.Quad(row["s"], RDF_TYPE, row["t"], GRAPHS["data"]) for row in rows]
-    return out
+def _quarantined(entity: EntityResult, decision: Decision) -> bool:
+    return bool(entity.problems) or not entity.iri or entity.iri in decision.quarantined
 
 
-def _without_values(reason: str) -> str:
-    """A reason as stored: quoted source values blanked (the local report keeps them; the store may be served)."""
-    return re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", reason)
+def _delete(store: Store, quads: list[ox.Quad]) -> None:
+    """Delete quads, a SPARQL ``DELETE DATA`` per chunk (each one atomic)."""
+    for start in range(0, len(quads), _DELETE_CHUNK):
+        body = " ".join(f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} {q.object} }}"
+                        for q in quads[start:start + _DELETE_CHUNK])
+        store.update(f"DELETE DATA {{ {body} }}")
 
 
 def ingest(paths: list[Path], options: IngestOptions, *, ontology: Hyperontology) -> dict[str, Any]:
@@ -325,4 +354,4 @@ def ingest(paths: list[Path], options: IngestOptions, *, ontology: Hyperontology
     return Ingest(options, ontology).run(paths)
 
 
-__all__ = ["SOURCES", "IngestOptions", "ingest"]
+__all__ = ["SOURCES", "IngestOptions", "group_series", "ingest"]

@@ -110,6 +110,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     t = report["totals"]
     print(f"{t['files']} files, {t['records']} records: {t['loaded']} loaded, {t['quarantined']} quarantined, "
           f"{t['not_mapped']} not mapped, {t['rejected']} rejected; {t['triples_added']} triples added to {args.store}")
+    if t.get("triples_removed") or t.get("instances_reconsidered"):
+        print(f"{t['instances_reconsidered']} instances of earlier runs decided again; {t['triples_removed']} "
+              "superseded triples removed (counts, values now withheld)")
     print("instances: " + ", ".join(f"{k} {v}" for k, v in t["instances"].items()))
     unmapped = sum(sum(v.values()) for v in report["unmapped_values"].values())
     if unmapped:

@@ -7,10 +7,40 @@ cannot be read at all yields one Rejection naming the file. Sources never raise 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
+
+#: the most a compressed input may inflate to: a ``.json.gz`` is parsed whole (about 3.5 times its size in memory),
+#: pydicom inflates a deflated dataset whole. A file that inflates to more is rejected, never read
+MAX_INFLATED_BYTES = 256 * 1024 * 1024
+_CHUNK = 1024 * 1024
+
+
+def inflates_past(read: Callable[[int], bytes], limit: int) -> bool:
+    """Whether reading a decompressing stream to its end gives more than ``limit`` bytes (read by the MiB, and
+    nothing kept: the check costs time, not memory).
+
+    Examples
+    --------
+    >>> import gzip, io
+    >>> bomb = gzip.GzipFile(fileobj=io.BytesIO(gzip.compress(bytes(10_000_000))))
+    >>> inflates_past(bomb.read, 1_000_000), inflates_past(io.BytesIO(b"small").read, 1_000_000)
+    (True, False)
+    """
+    total = 0
+    while chunk := read(_CHUNK):
+        total += len(chunk)
+        if total > limit:
+            return True
+    return False
+
+
+def inflation_reason(path: Path, limit: int) -> str:
+    """The reason a compressed input that inflates past ``limit`` is rejected (names the file)."""
+    return (f"{path.name}: compressed input inflates to more than {limit:,} bytes (the limit for compressed inputs; "
+            "a decompression bomb?): not read")
 
 
 @dataclass(frozen=True, slots=True)

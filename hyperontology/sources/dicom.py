@@ -7,7 +7,9 @@ lists; dates as ISO ``YYYY-MM-DD``, times as ``HH:MM:SS``). For enhanced multi-f
 the top level are taken from the shared functional groups, else from the first per-frame functional group.
 
 A file that cannot be used yields one :class:`~hyperontology.sources.base.Rejection` with the reason: not DICOM,
-empty, truncated, a DICOMDIR, or an instance without SOP Instance, Study Instance or Series Instance UID.
+empty, truncated, a DICOMDIR, an instance without SOP Instance, Study Instance or Series Instance UID, or a
+deflated dataset that inflates past ``max_inflated_bytes`` (pydicom inflates it whole in memory; checked first, by
+inflating it piece by piece without keeping anything).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import os
 import struct
 import warnings
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -27,7 +29,14 @@ from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 
 from hyperontology.dates import dicom_date
-from hyperontology.sources.base import Provenance, Record, Rejection
+from hyperontology.sources.base import (
+    MAX_INFLATED_BYTES,
+    Provenance,
+    Record,
+    Rejection,
+    inflates_past,
+    inflation_reason,
+)
 
 __all__ = ["DicomSource", "header_fields"]
 
@@ -305,6 +314,46 @@ def _pixel_data_end(ds: Dataset, stream: IO[bytes]) -> int | None:
     return -1 if length == 0xFFFFFFFF else start + offset + int(length)
 
 
+def _deflated_start(stream: IO[bytes], start: int) -> int | None:
+    """Where the deflated dataset starts if the file meta at ``start`` names the Deflated transfer syntax, else None;
+    the stream is left there.
+
+    The file meta (group 0002) is explicit VR little endian (PS3.10 7.1); it is walked element by element.
+    """
+    stream.seek(start)
+    syntax = b""
+    while len(head := stream.read(8)) == 8 and struct.unpack("<H", head[:2])[0] == 0x0002:
+        if head[4:6] in _LONG_VRS:
+            length = struct.unpack("<L", stream.read(4))[0]
+        else:
+            length = struct.unpack("<H", head[6:8])[0]
+        value = stream.read(length)
+        if head[2:4] == b"\x10\x00":  # (0002,0010) Transfer Syntax UID
+            syntax = value
+    end = stream.seek(stream.tell() - len(head))
+    return end if syntax.rstrip(b"\x00 ").decode("ascii", "replace") == _DEFLATED_UID else None
+
+
+def _inflater(stream: IO[bytes]) -> Callable[[int], bytes]:
+    """A ``read(n)`` giving the raw-deflate-decompressed rest of ``stream``, at most ``n`` bytes a call."""
+    inflate = zlib.decompressobj(-zlib.MAX_WBITS)
+    pending = b""
+
+    def read(size: int) -> bytes:
+        nonlocal pending
+        while not inflate.eof:
+            pending = pending or stream.read(size)
+            if not pending:
+                return b""
+            out = inflate.decompress(pending, size)
+            pending = inflate.unconsumed_tail
+            if out:
+                return out
+        return b""
+
+    return read
+
+
 class DicomSource:
     """Reads DICOM files (headers only) into one ``instance`` record per file.
 
@@ -317,6 +366,9 @@ class DicomSource:
     """
 
     name = "dicom"
+
+    def __init__(self, *, max_inflated_bytes: int = MAX_INFLATED_BYTES) -> None:
+        self.max_inflated_bytes = max_inflated_bytes
 
     def accepts(self, path: Path) -> bool:
         """Whether ``path`` is a DICOM file, by extension or by its first bytes; never for text files."""
@@ -353,6 +405,9 @@ class DicomSource:
             return "empty file"
         if kind not in ("preamble", "tag"):
             return "not a DICOM file (no DICM marker at byte 128 and no DICOM tag at the start)"
+        deflated = _deflated_start(stream, 132 if kind == "preamble" else 0)
+        if deflated is not None and inflates_past(_inflater(stream), self.max_inflated_bytes):
+            return inflation_reason(Path(provenance.path), self.max_inflated_bytes)  # pydicom inflates it whole
         stream.seek(0)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")

@@ -3,7 +3,10 @@
 :class:`FhirSource` yields one :class:`~hyperontology.sources.base.Record` per resource: a single resource
 file, every ``entry[].resource`` of a Bundle (locator ``entry N``, nested Bundles as ``entry 2 > entry 1``),
 every line of an NDJSON bulk export (locator ``line N``). Gzipped files (``.json.gz``, ``.ndjson.gz``) are read
-too. ``fields`` is the resource exactly as sent (plain JSON), never a re-serialised model.
+too, when they inflate to at most ``max_inflated_bytes`` (default
+:data:`~hyperontology.sources.base.MAX_INFLATED_BYTES`); a larger one is one Rejection naming the file, checked
+before anything of it is parsed. ``fields`` is the resource exactly as sent (plain JSON), never a re-serialised
+model.
 
 Validation policy (what serves a curator)
 -----------------------------------------
@@ -41,7 +44,14 @@ import fhir.resources as r5
 import fhir.resources.R4B as r4b
 from pydantic import ValidationError
 
-from hyperontology.sources.base import Provenance, Record, Rejection
+from hyperontology.sources.base import (
+    MAX_INFLATED_BYTES,
+    Provenance,
+    Record,
+    Rejection,
+    inflates_past,
+    inflation_reason,
+)
 
 __all__ = ["FhirSource", "codings", "extension_values", "get_path", "reference_id"]
 
@@ -68,6 +78,9 @@ class FhirSource:
 
     name = "fhir"
 
+    def __init__(self, *, max_inflated_bytes: int = MAX_INFLATED_BYTES) -> None:
+        self.max_inflated_bytes = max_inflated_bytes
+
     def accepts(self, path: Path) -> bool:
         """Whether ``path`` is a .json/.ndjson file (optionally .gz) whose first object has a resourceType."""
         if _kind(path) is None:
@@ -84,6 +97,9 @@ class FhirSource:
         """Every resource of the file as a Record, every unusable unit as a Rejection; never raises."""
         kind = _kind(path) or "json"
         try:
+            if _compressed(path) and _inflates_past(path, self.max_inflated_bytes):
+                yield Rejection(Provenance(str(path)), inflation_reason(path, self.max_inflated_bytes))
+                return
             yield from (_read_ndjson(path) if kind == "ndjson" else _read_json(path))
         except (OSError, EOFError, zlib.error) as exc:
             yield Rejection(Provenance(str(path)), f"cannot read file: {exc}")
@@ -97,8 +113,17 @@ def _kind(path: Path) -> str | None:
     return None
 
 
+def _compressed(path: Path) -> bool:
+    return path.name.lower().endswith(".gz")
+
+
+def _inflates_past(path: Path, limit: int) -> bool:
+    with gzip.open(path, "rb") as stream:
+        return inflates_past(stream.read, limit)
+
+
 def _open(path: Path) -> IO[bytes] | gzip.GzipFile:
-    if path.name.lower().endswith(".gz"):
+    if _compressed(path):
         return gzip.open(path, "rb")
     return path.open("rb")
 
