@@ -212,12 +212,21 @@ class Client:
         assert self._http is not None
         response = self._http.request(method, path, **kwargs)
         if response.status_code == 404 and path.startswith(("/api/cohort", "/api/expand")):
-            detail = response.json().get("detail")
-            concept = detail.get("concept") if isinstance(detail, dict) else path.rsplit("/", 1)[-1]
-            raise UnknownConceptError(str(concept))
+            raise UnknownConceptError(_unknown_concept(response, path, kwargs.get("json")))
         if response.status_code != 200:
             raise ClientError(f"{response.request.url}: {response.status_code} {response.text.strip()}")
         return response.json()
+
+
+def _unknown_concept(response: httpx.Response, path: str, body: Any) -> str:
+    """The concept a 404 is about: the server names the criterion and its index, never the value sent."""
+    detail = response.json().get("detail")
+    if isinstance(detail, dict) and isinstance(body, dict) and "index" in detail:
+        try:
+            return str(body[detail["field"]][detail["index"]])
+        except (KeyError, IndexError, TypeError):
+            pass
+    return path.rsplit("/", 1)[-1]
 
 
 def connect(target: str | Path, *, timeout: float = 60.0, ontology: Hyperontology | None = None) -> Client:

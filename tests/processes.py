@@ -67,14 +67,18 @@ def oxigraph_server(location: Path) -> Iterator[str]:
 
 
 @contextmanager
-def node_server(store: Path | str, *extra: str, stderr: list[str] | None = None) -> Iterator[httpx.Client]:
+def node_server(store: Path | str, *extra: str, stderr: list[str] | None = None,
+                pid: list[int] | None = None) -> Iterator[httpx.Client]:
     """``hyperontology serve --store STORE`` as a process; yields a client on its base URL once /health answers.
 
-    With ``stderr`` (a list), what the process wrote there is appended to it when it has stopped.
+    With ``stderr`` (a list), what the process wrote there is appended to it when it has stopped. With ``pid``
+    (a list), the process id is appended to it when it has started.
     """
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-c", LAUNCH_SERVE, "serve", "--store", str(store), "--port", str(port),
                              *extra], stderr=subprocess.PIPE if stderr is not None else None, text=True)
+    if pid is not None:
+        pid.append(proc.pid)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
             _wait(proc, lambda: client.get("/health").status_code == 200, "the node server")

@@ -1,13 +1,21 @@
-"""The semantic search API: term autocomplete, concept look-up and cross-terminology expansion (JSON)."""
+"""The semantic search API: term autocomplete, concept look-up and cross-terminology expansion (JSON).
+
+These answer from the hyperontology loaded in the server process, not from the store. Inputs are bounded
+(text 200 characters, a concept reference :data:`~hyperontology.server.limits.MAX_CONCEPT_REF`); an unknown
+concept is 404 naming the parameter, not its value.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Path, Query
 
 from hyperontology.errors import UnknownConceptError
 from hyperontology.ontology import Concept, Hyperontology
+from hyperontology.server.limits import MAX_CONCEPT_REF
+
+CurieParam = Annotated[str, Path(max_length=MAX_CONCEPT_REF, description="a CURIE, IRI or code")]
 
 
 def _brief(concept: Concept) -> dict[str, str]:
@@ -18,7 +26,7 @@ def _concept(onto: Hyperontology, curie: str) -> Concept:
     try:
         return onto.concept(curie)
     except UnknownConceptError as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from exc
+        raise HTTPException(status_code=404, detail={"message": "unknown concept", "field": "curie"}) from exc
 
 
 def build_router(onto: Hyperontology) -> APIRouter:
@@ -35,7 +43,7 @@ def build_router(onto: Hyperontology) -> APIRouter:
                  "scheme": h.concept.scheme, "score": h.score, "match": h.match} for h in hits]
 
     @router.get("/concepts/{curie:path}", summary="One concept: labels, kind, parents, children, equivalents")
-    def concept(curie: str) -> dict[str, Any]:
+    def concept(curie: CurieParam) -> dict[str, Any]:
         found = _concept(onto, curie)
         return {"curie": found.curie, "iri": found.iri, "code": found.code, "scheme": found.scheme,
                 "label": found.label, "synonyms": list(found.synonyms), "kind": found.kind,
@@ -45,7 +53,7 @@ def build_router(onto: Hyperontology) -> APIRouter:
 
     @router.get("/expand/{curie:path}",
                 summary="Expansion: every concept reached through sub-classes and mappings (for cohort queries)")
-    def expand(curie: str) -> dict[str, Any]:
+    def expand(curie: CurieParam) -> dict[str, Any]:
         found = _concept(onto, curie)
         reached = onto.expand(found)
         return {"curie": found.curie, "count": len(reached), "concepts": [_brief(c) for c in reached]}

@@ -3,16 +3,21 @@
 Routes: ``/sparql`` (SPARQL 1.1 Protocol, service description on a bare GET), ``/api/...`` (semantic
 search, see :mod:`hyperontology.server.api`), ``/health`` and ``/ready``. OpenAPI at ``/docs``. When
 ``settings.auth`` is configured, :mod:`hyperontology.server.auth` guards every route but the public ones.
+Every route's request body is limited (:mod:`hyperontology.server.limits`), and every store query, the
+cohort API's too, goes through the node's :class:`~hyperontology.server.sparql.QueryRunner`: on the embedded
+store, worker processes that are killed when a query runs too long (:mod:`hyperontology.server.workers`).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
@@ -21,9 +26,11 @@ from hyperontology.ontology import Hyperontology, load_ontology
 from hyperontology.server.api import build_router
 from hyperontology.server.auth import Authenticator, AuthMiddleware, allows
 from hyperontology.server.cohort_api import cohort_router
+from hyperontology.server.limits import BodyLimitMiddleware, BodyTooLarge, validation_error
 from hyperontology.server.pages import pages_router
 from hyperontology.server.settings import ServerSettings
-from hyperontology.server.sparql import Answer, QueryRunner, SparqlError, service_description
+from hyperontology.server.sparql import Answer, Job, Limits, QueryRunner, SparqlError, ThreadWorker, service_description
+from hyperontology.server.workers import WorkerSpec, start_workers
 from hyperontology.store.base import Store, StoreError, is_remote, open_store
 
 FORM = "application/x-www-form-urlencoded"
@@ -31,42 +38,48 @@ QUERY = "application/sparql-query"
 UPDATE = "application/sparql-update"
 
 
-def open_node_store(location: Path | str, *, writable: bool, timeout_s: float) -> tuple[Store | None, str | None]:
-    """Open the store, a directory or a remote store's URL (read-only unless ``writable``): the store, or None
-    and the reason it did not open. A remote store opens without a request: /ready tells whether it answers."""
-    if not is_remote(location) and not Path(location).is_dir():
-        return None, f"{location}: no store there"
-    try:
-        return open_store(location, read_only=not writable, timeout_s=timeout_s), None
-    except StoreError as exc:
-        return None, str(exc)
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise SparqlError(413, f"request body larger than {limit} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise SparqlError(413, f"request body larger than {limit} bytes")
-    return bytes(body)
-
-
 def _respond(answer: Answer) -> Response:
     headers = {"X-Result-Truncated": "true"} if answer.truncated else {}
     return Response(answer.body, media_type=answer.media, headers=headers)
 
 
+def open_runner(settings: ServerSettings) -> tuple[Store | None, QueryRunner]:
+    """The node's query runner, and the store the server process itself keeps (None when it must not open it).
+
+    A remote store: threads on one HTTP client. The embedded store: worker processes (one, read-write, when
+    updates are allowed; else ``workers``, read-only, and a read-only handle here for ``/ready``).
+    :class:`StoreError` when the store does not open.
+    """
+    limits = Limits(max_rows=settings.max_rows, max_result_bytes=settings.max_result_bytes)
+    if is_remote(settings.store):
+        remote = open_store(settings.store, read_only=not settings.allow_update, timeout_s=settings.timeout_s + 5)
+        return remote, QueryRunner([ThreadWorker(remote, limits) for _ in range(settings.workers)], settings)
+    if not Path(settings.store).is_dir():
+        raise StoreError(f"{settings.store}: no store there")
+    local = None if settings.allow_update else open_store(settings.store, read_only=True)
+    spec = WorkerSpec(str(settings.store), writable=settings.allow_update, memory_mb=settings.query_memory_mb,
+                      limits=limits)
+    try:
+        workers = start_workers(spec, 1 if settings.allow_update else settings.workers)
+    except StoreError:
+        if local is not None:
+            local.close()
+        raise
+    return local, QueryRunner(workers, settings)
+
+
 class Node:
-    """What the routes serve: the store (None when it did not open, with the reason) and its query runner."""
+    """What the routes serve: the query runner (None when the store did not open, with the reason)."""
 
     def __init__(self, settings: ServerSettings) -> None:
         self.settings = settings
-        self.store, self.reason = open_node_store(settings.store, writable=settings.allow_update,
-                                                  timeout_s=settings.timeout_s + 5)
-        self._runner = QueryRunner(self.store, settings) if self.store is not None else None
+        self.store: Store | None = None
+        self.reason: str | None = None
+        self._runner: QueryRunner | None = None
+        try:
+            self.store, self._runner = open_runner(settings)
+        except StoreError as exc:
+            self.reason = str(exc)
 
     @property
     def runner(self) -> QueryRunner:
@@ -74,9 +87,16 @@ class Node:
             raise SparqlError(503, f"store unavailable: {self.reason}")
         return self._runner
 
+    async def has_graph(self, graph: str) -> bool:
+        """Whether a graph of the store holds anything (asked of the workers when this process has no store)."""
+        if self.store is not None:
+            return await asyncio.to_thread(self.store.has_graph, graph)
+        return (await self.runner.run(Job("has_graph", graph))).body == b"true"
+
     def close(self) -> None:
         if self._runner is not None:
             self._runner.close()
+            self._runner = None
         if self.store is not None:
             self.store.close()
             self.store = None
@@ -96,6 +116,7 @@ def create_app(settings: ServerSettings, *, ontology: Hyperontology | None = Non
                   description="SPARQL 1.1 endpoint and semantic search over a node's cancer-imaging data.")
     if settings.auth is not None and settings.auth.enabled:  # added first: CORS stays outside, answers preflights
         app.add_middleware(AuthMiddleware, authenticator=Authenticator(settings.auth))
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)  # added after: outside auth
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
                            allow_headers=["*"],
@@ -105,10 +126,16 @@ def create_app(settings: ServerSettings, *, ontology: Hyperontology | None = Non
     async def sparql_error(_: Request, exc: SparqlError) -> Response:
         return PlainTextResponse(exc.message + "\n", status_code=exc.status)
 
+    @app.exception_handler(BodyTooLarge)
+    async def body_too_large(_: Request, exc: BodyTooLarge) -> Response:
+        return PlainTextResponse(f"{exc.detail}\n", status_code=exc.status_code)
+
+    app.add_exception_handler(RequestValidationError, validation_error)
+
     app.include_router(_sparql_routes(node))
     app.include_router(_status_routes(node))
     app.include_router(build_router(onto))
-    app.include_router(cohort_router(onto, lambda: node.store))
+    app.include_router(cohort_router(onto, lambda: node.runner))
     app.include_router(pages_router())
     return app
 
@@ -131,7 +158,7 @@ def _sparql_routes(node: Node) -> APIRouter:
 
     @router.post("/sparql", summary="SPARQL 1.1 query or update (form-encoded, sparql-query or sparql-update body)")
     async def sparql_post(request: Request) -> Response:
-        body = await _read_body(request, settings.max_request_bytes)
+        body = await request.body()  # at most max_request_bytes: BodyLimitMiddleware
         kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
         text = body.decode("utf-8", "replace")
         return _respond(await _post(node, kind, text, request.headers.get("accept"),
@@ -159,7 +186,7 @@ async def _post(node: Node, kind: str, text: str, accept: str | None, *, may_upd
     if kind == UPDATE:
         _refuse_update(may_update)
         return await node.runner.update(text)
-    raise SparqlError(415, f"unsupported content type {kind!r}; use {FORM}, {QUERY} or {UPDATE}")
+    raise SparqlError(415, f"unsupported Content-Type; use {FORM}, {QUERY} or {UPDATE}")
 
 
 def _status_routes(node: Node) -> APIRouter:
@@ -170,13 +197,15 @@ def _status_routes(node: Node) -> APIRouter:
         return {"status": "ok"}
 
     @router.get("/ready", summary="Readiness: the store is open and holds the hyperontology")
-    def ready() -> Response:
-        if node.store is None:
+    async def ready() -> Response:
+        if node.reason is not None:
             return JSONResponse({"status": "unavailable", "reason": node.reason}, status_code=503)
         try:
-            loaded = node.store.has_graph("ontology")
+            loaded = await node.has_graph("ontology")
         except StoreError as exc:
             return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
+        except SparqlError as exc:
+            return JSONResponse({"status": "unavailable", "reason": exc.message}, status_code=503)
         if not loaded:
             return JSONResponse({"status": "unavailable", "reason": "the ontology graph is missing"}, status_code=503)
         return JSONResponse({"status": "ready"})
@@ -184,4 +213,4 @@ def _status_routes(node: Node) -> APIRouter:
     return router
 
 
-__all__ = ["create_app", "open_node_store"]
+__all__ = ["create_app", "open_runner"]

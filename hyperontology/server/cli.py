@@ -36,9 +36,16 @@ def register(commands: Any) -> None:
     parser.add_argument("--allow-update", action="store_true", help="accept SPARQL updates")
     parser.add_argument("--max-rows", type=int, default=10_000, metavar="N", help="row cap of SELECT results")
     parser.add_argument("--timeout", type=float, default=30.0, metavar="S", help="query timeout in seconds")
-    parser.add_argument("--workers", type=int, default=4, metavar="N", help="query threads (default 4)")
+    parser.add_argument("--workers", type=int, default=4, metavar="N",
+                        help="queries at once: worker processes on a store directory (one with --allow-update), "
+                             "threads on a remote store (default 4)")
     parser.add_argument("--queue-wait", type=float, default=10.0, metavar="S",
-                        help="how long a query waits for a free thread before 503 (default 10)")
+                        help="how long a query waits for a free worker before 503 (default 10)")
+    parser.add_argument("--query-memory", type=int, default=1024, metavar="MIB",
+                        help="memory one query may take on a store directory, in MiB; more is stopped with 507 "
+                             "(default 1024; 0: no cap)")
+    parser.add_argument("--max-result-bytes", type=int, default=16_000_000, metavar="N",
+                        help="results are cut (X-Result-Truncated) before they pass this size (default 16000000)")
     parser.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
                         help="allow this origin (CORS); repeatable")
     parser.add_argument("--allow-remote", action="append", default=[], metavar="PREFIX",
@@ -79,7 +86,8 @@ def _settings(args: argparse.Namespace) -> ServerSettings:
     return ServerSettings(store=args.store, allow_update=args.allow_update, max_rows=args.max_rows,
                           timeout_s=args.timeout, cors_origins=tuple(args.cors_origin),
                           auth=config.auth if args.config is not None else None, workers=max(1, args.workers),
-                          queue_wait_s=args.queue_wait, allow_remote=allow_remote)
+                          queue_wait_s=args.queue_wait, allow_remote=allow_remote,
+                          query_memory_mb=args.query_memory or None, max_result_bytes=args.max_result_bytes)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,8 +1,10 @@
 """The cohort API: ``POST /api/cohort`` counts patients, studies and series meeting coded criteria.
 
 The body names concepts in any terminology of the hyperontology; each is expanded across terminologies (see
-:mod:`hyperontology.search.cohort`). Unknown concepts are 404 (the detail names the concept), malformed
-bodies 422, and 503 when the node's store did not open.
+:mod:`hyperontology.search.cohort`). The count is one SPARQL query, run like any other query of the node (its
+timeout, its workers: see :mod:`hyperontology.server.sparql`). An unknown concept is 404 and a malformed body
+422, both naming the field (and the index in its list), never the value sent; 503 when the node's store did
+not open, the query timed out or every worker is busy.
 
 Examples
 --------
@@ -12,16 +14,25 @@ Examples
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from starlette.concurrency import run_in_threadpool
 
 from hyperontology.errors import UnknownConceptError
 from hyperontology.ontology import Hyperontology
-from hyperontology.search.cohort import CohortCriteria, run_cohort
-from hyperontology.store.base import Store, StoreError
+from hyperontology.search.cohort import CohortCriteria, cohort_sparql
+from hyperontology.server.limits import MAX_CONCEPT_REF
+from hyperontology.server.sparql import QueryRunner, SparqlError
+
+#: the criteria that list concepts, in the order they are checked
+CODED = ("diagnosis", "modality", "body_site", "sex", "stage")
+COUNTS = ("patients", "studies", "series")
+SRJ = "application/sparql-results+json"
+ConceptRef = Annotated[str, StringConstraints(max_length=MAX_CONCEPT_REF)]
 
 
 class AgeRange(BaseModel):
@@ -42,11 +53,11 @@ class CohortRequest(BaseModel):
     """Criteria: OR within a list of concepts (CURIEs or IRIs), AND across the lists and the age range."""
 
     model_config = ConfigDict(extra="forbid")
-    diagnosis: list[str] = Field(default_factory=list, max_length=100)
-    modality: list[str] = Field(default_factory=list, max_length=100)
-    body_site: list[str] = Field(default_factory=list, max_length=100)
-    sex: list[str] = Field(default_factory=list, max_length=100)
-    stage: list[str] = Field(default_factory=list, max_length=100)
+    diagnosis: list[ConceptRef] = Field(default_factory=list, max_length=100)
+    modality: list[ConceptRef] = Field(default_factory=list, max_length=100)
+    body_site: list[ConceptRef] = Field(default_factory=list, max_length=100)
+    sex: list[ConceptRef] = Field(default_factory=list, max_length=100)
+    stage: list[ConceptRef] = Field(default_factory=list, max_length=100)
     age: AgeRange | None = None
 
     def criteria(self) -> CohortCriteria:
@@ -65,24 +76,47 @@ class CohortCounts(BaseModel):
     sparql: str
 
 
-def cohort_router(ontology: Hyperontology, store: Callable[[], Store | None]) -> APIRouter:
-    """The ``/api/cohort`` route over one hyperontology and the node's store (``store()`` is None when closed)."""
+def cohort_query(request: CohortRequest, ontology: Hyperontology) -> str:
+    """The SPARQL counting the cohort; 404 naming the field and index of the first unknown concept."""
+    for name in CODED:
+        for index, ref in enumerate(getattr(request, name)):
+            try:
+                ontology.concept(ref)
+            except UnknownConceptError as exc:
+                detail = {"message": "unknown concept", "field": name, "index": index}
+                raise HTTPException(status_code=404, detail=detail) from exc
+    return cohort_sparql(request.criteria(), ontology)
+
+
+def counts(answer: bytes) -> dict[str, int]:
+    """The counts of a cohort query's SPARQL JSON results (0 for what is absent).
+
+    Examples
+    --------
+    >>> counts(b'{"head": {}, "results": {"bindings": [{"patients": {"type": "literal", "value": "2"}}]}}')
+    {'patients': 2, 'studies': 0, 'series': 0}
+    """
+    rows = json.loads(answer)["results"]["bindings"]
+    first = rows[0] if rows else {}
+    return {name: int(first[name]["value"]) if name in first else 0 for name in COUNTS}
+
+
+def cohort_router(ontology: Hyperontology, runner: Callable[[], QueryRunner]) -> APIRouter:
+    """The ``/api/cohort`` route over one hyperontology and the node's query runner (``runner()`` raises
+    :class:`SparqlError` 503 when the store did not open)."""
     router = APIRouter(prefix="/api", tags=["search"])
 
     @router.post("/cohort", response_model=CohortCounts,
                  summary="Cohort counts: distinct patients, studies and series meeting the criteria")
-    def cohort(request: CohortRequest) -> dict[str, Any]:
-        opened = store()
-        if opened is None:
-            raise HTTPException(status_code=503, detail="store unavailable")
+    async def cohort(request: CohortRequest) -> dict[str, Any]:
+        query = await run_in_threadpool(cohort_query, request, ontology)
         try:
-            return run_cohort(opened, request.criteria(), ontology)
-        except UnknownConceptError as exc:
-            raise HTTPException(status_code=404, detail={"message": str(exc), "concept": exc.ref}) from exc
-        except StoreError as exc:
-            raise HTTPException(status_code=503, detail=f"store unavailable: {exc}") from exc
+            answer = await runner().query(query, SRJ)
+        except SparqlError as exc:
+            raise HTTPException(status_code=exc.status, detail=exc.message) from exc
+        return {**counts(answer.body), "sparql": query}
 
     return router
 
 
-__all__ = ["AgeRange", "CohortCounts", "CohortRequest", "cohort_router"]
+__all__ = ["AgeRange", "CohortCounts", "CohortRequest", "cohort_query", "cohort_router", "counts"]

@@ -28,7 +28,7 @@ _HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"}
 def _file(name: str) -> FileResponse:
     media = STATIC_TYPES.get(name)
     if media is None:
-        raise HTTPException(status_code=404, detail=f"no static file {name!r}")
+        raise HTTPException(status_code=404, detail="no such static file")
     return FileResponse(STATIC_DIR / name, media_type=media, headers=_HEADERS)
 
 

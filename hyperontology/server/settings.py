@@ -123,17 +123,24 @@ class ServerSettings:
     max_rows
         SELECT results are cut to this many rows; the response then carries ``X-Result-Truncated: true``.
     timeout_s
-        A query still running after this many seconds is answered with 503. pyoxigraph cannot cancel a
-        running query: it finishes in a worker thread in the background (see ``workers``).
+        A query still running after this many seconds is answered with 503 and stopped: on the embedded store
+        its worker process is killed and replaced (see :mod:`hyperontology.server.workers`); on a remote store
+        the request to the store is abandoned.
     max_request_bytes
-        Larger request bodies (or query strings) are refused with 413.
+        Larger request bodies (on every route) or query strings are refused with 413.
     cors_origins
         Origins allowed by CORS (none by default).
     workers
-        Size of the bounded pool of query threads.
+        How many queries run at once: worker processes on the embedded store (one when ``allow_update``: the
+        store then has one writer, which runs every query and update), threads on a remote store.
     queue_wait_s
-        How long a query waits for a free thread (all busy, e.g. with queries that timed out and still run)
-        before it is refused with 503, so the server keeps answering.
+        How long a query waits for a free worker before it is refused with 503, so the server keeps answering.
+    query_memory_mb
+        Memory (MiB) one query may take on the embedded store, on top of what its idle worker process holds
+        (the worker's ``RLIMIT_DATA``, set before each query; Linux). A query over it is stopped and answered
+        with 507. None: no cap.
+    max_result_bytes
+        Results are cut (``X-Result-Truncated: true``) before their serialisation grows past this many bytes.
     auth
         Authentication and authorisation (see :mod:`hyperontology.server.auth`); off when None or empty.
     allow_remote
@@ -157,8 +164,12 @@ class ServerSettings:
     queue_wait_s: float = 10.0
     auth: AuthSettings | None = None
     allow_remote: tuple[str, ...] = ()
+    query_memory_mb: int | None = 1024
+    max_result_bytes: int = 16_000_000
 
     def __post_init__(self) -> None:
+        if self.query_memory_mb is not None and self.query_memory_mb < 16:
+            raise AuthConfigError(f"query_memory_mb must be at least 16 (MiB), not {self.query_memory_mb}")
         for entry in self.allow_remote:
             try:
                 check_entry(entry)

@@ -1,9 +1,11 @@
 """The SPARQL 1.1 Protocol endpoint (``/sparql``) over the node's store (embedded or remote).
 
-Queries run in a bounded pool of worker threads with a timeout. pyoxigraph cannot cancel a running
-query: after a timeout the client gets 503 and the query finishes in the background, holding its thread;
-a new query waits for a free thread up to ``queue_wait_s`` and is refused with 503 after that, so the server
-keeps answering.
+Every query runs on a worker that does one thing at a time: on the embedded store a worker process (see
+:mod:`hyperontology.server.workers`), killed and replaced when its query runs past ``timeout_s`` or takes more
+memory than ``query_memory_mb``, so that a runaway query stops using CPU and memory; on a remote store a
+thread, whose request to the store is abandoned at the timeout. A query waits for a free worker up to
+``queue_wait_s`` and is refused with 503 after that, so the server keeps answering. Results are bounded: at
+most ``max_rows`` solutions or triples and about ``max_result_bytes`` bytes (``X-Result-Truncated: true``).
 
 ``SERVICE``, ``LOAD`` and the dataset clauses ``FROM``/``USING`` are refused with 403 unless their target is on
 the allow-list of :attr:`ServerSettings.allow_remote` (see :mod:`hyperontology.server.allowlist`; a dataset clause
@@ -17,17 +19,19 @@ Examples
 >>> remote_refusal('SELECT * WHERE { SERVICE <http://x/sparql> { ?s ?p ?o } }', AllowList(["http://x/sparql"]))
 >>> remote_refusal('SELECT ?service WHERE { ?s <http://x/LOAD> "SERVICE" } # LOAD', AllowList([])) is None
 True
+>>> import pyoxigraph
+>>> execute(pyoxigraph.Store(), Job("query", "ASK { }"), Limits(max_rows=10)).body
+b'{"head":{},"boolean":true}'
 """
 
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections.abc import Callable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any
+from typing import Any, Literal, Protocol
 
 import pyoxigraph as ox
 
@@ -36,7 +40,10 @@ from hyperontology.server.allowlist import AllowList
 from hyperontology.server.allowlist import refusal as remote_refusal
 from hyperontology.server.settings import ServerSettings
 from hyperontology.sparql_text import remote_uses
-from hyperontology.store.base import Store, StoreError
+from hyperontology.store.base import StoreError
+
+#: per term, what a result format adds around a value (tags, quotes, names): to estimate a result's size
+_TERM_OVERHEAD = 48
 
 
 class SparqlError(Exception):
@@ -55,89 +62,122 @@ class Answer:
     truncated: bool = False
 
 
-class QueryRunner:
-    """Runs queries and updates on one store in a bounded thread pool, with a row cap and a timeout."""
+@dataclass(frozen=True)
+class Job:
+    """One piece of work for a worker: a query (and the ``Accept`` header), an update, or whether a graph (a
+    role of :data:`hyperontology.store.base.GRAPHS`) holds anything."""
 
-    def __init__(self, store: Store, settings: ServerSettings) -> None:
-        self.store = store
-        self.settings = settings
-        self._allowed = AllowList(settings.allow_remote)
-        self._pool = ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="sparql")
-        self._slots = threading.BoundedSemaphore(settings.workers)
+    kind: Literal["query", "update", "has_graph"]
+    text: str
+    accept: str | None = None
 
-    def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
 
-    async def query(self, text: str, accept: str | None) -> Answer:
-        self._check_keywords(text)
-        return await self._run(lambda: self._query(text, accept))
+@dataclass(frozen=True)
+class Limits:
+    """The bounds of a result: rows (solutions or triples) and, roughly, bytes."""
 
-    async def update(self, text: str) -> Answer:
-        if not self.settings.allow_update:
-            raise SparqlError(403, "updates are not allowed on this endpoint")
-        self._check_keywords(text)
-        return await self._run(lambda: self._update(text))
+    max_rows: int
+    max_result_bytes: int = 16_000_000
 
-    def _check_keywords(self, text: str) -> None:
-        """403 for a SERVICE, LOAD, FROM or USING whose target is not allowed."""
-        reason = remote_refusal(text, self._allowed)
-        if reason:
-            raise SparqlError(403, reason)
 
-    async def _run(self, work: Callable[[], Answer]) -> Answer:
-        # wait (off the event loop) for a free query thread, up to queue_wait_s; then refuse, so the server
-        # keeps answering instead of piling up work it cannot start
-        if not await asyncio.to_thread(self._slots.acquire, True, self.settings.queue_wait_s):
-            raise SparqlError(503, "server busy: every query thread is in use, retry later")
+class Queryable(Protocol):
+    """What :func:`execute` needs of a store (a :class:`hyperontology.store.base.Store`; for queries and
+    updates, a pyoxigraph Store will do)."""
 
-        def task() -> Answer:
-            try:
-                return work()
-            finally:
-                self._slots.release()
+    def query(self, sparql: str) -> Any: ...
 
-        future = self._pool.submit(task)
-        try:
-            return await asyncio.wait_for(asyncio.wrap_future(future), timeout=self.settings.timeout_s)
-        except TimeoutError:
-            raise SparqlError(503, "query timeout") from None
+    def update(self, sparql: str) -> None: ...
 
-    # ----------------------------------------------------------------------------- in the worker thread
-    def _query(self, text: str, accept: str | None) -> Answer:
-        try:
-            result = self.store.query(text)
-            if isinstance(result, ox.QuerySolutions):
-                return self._select(result, accept)
-            if isinstance(result, ox.QueryBoolean):
-                media = _negotiate(accept, rs.ASK_TYPES)
-                return Answer(result.serialize(format=rs.BOOLEAN_FORMATS[media]) or b"", media)
-            media = _negotiate(accept, rs.GRAPH_TYPES)
-            return Answer(result.serialize(format=rs.RDF_FORMATS[media]) or b"", media)
-        except SyntaxError as exc:
-            raise SparqlError(400, f"malformed query: {exc}") from exc
-        except StoreError as exc:
-            raise SparqlError(503, f"store unavailable: {exc}") from exc
-        except OSError as exc:  # results are read lazily: a SERVICE call may fail while they are written
-            raise _failure(text, exc, "the store could not be read") from exc
+    def has_graph(self, graph: str) -> bool: ...
 
-    def _select(self, result: ox.QuerySolutions, accept: str | None) -> Answer:
-        media = _negotiate(accept, rs.SELECT_TYPES)
-        variables = list(result.variables)
-        cap = self.settings.max_rows
-        rows: list[list[Any]] = [[solution[v] for v in variables] for solution in islice(result, cap + 1)]
-        truncated = len(rows) > cap
-        return Answer(rs.write_select([v.value for v in variables], rows[:cap], media), media, truncated)
 
-    def _update(self, text: str) -> Answer:
-        try:
-            self.store.update(text)
-        except SyntaxError as exc:
-            raise SparqlError(400, f"malformed update: {exc}") from exc
-        except StoreError as exc:
-            raise SparqlError(503, f"store unavailable: {exc}") from exc
-        except OSError as exc:
-            raise _failure(text, exc, "the store could not be written") from exc
-        return Answer(b"update done\n", "text/plain")
+class Worker(Protocol):
+    """Runs one job at a time (in a thread of the runner); :meth:`abandon` is called when its job timed out."""
+
+    def call(self, job: Job) -> Answer: ...
+
+    def abandon(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+# ----------------------------------------------------------------------------------------- executing a job
+def execute(store: Queryable, job: Job, limits: Limits) -> Answer:
+    """Run a job on a store and serialise its result; :class:`SparqlError` for what the client is told."""
+    if job.kind == "update":
+        return _update(store, job.text)
+    if job.kind == "has_graph":
+        return Answer(b"true" if store.has_graph(job.text) else b"false", "text/plain")
+    try:
+        result = store.query(job.text)
+        if isinstance(result, ox.QuerySolutions):
+            return _select(result, job.accept, limits)
+        if isinstance(result, ox.QueryBoolean):
+            media = _negotiate(job.accept, rs.ASK_TYPES)
+            return Answer(result.serialize(format=rs.BOOLEAN_FORMATS[media]) or b"", media)
+        return _graph(result, job.accept, limits)
+    except SyntaxError as exc:
+        raise SparqlError(400, f"malformed query: {exc}") from exc
+    except StoreError as exc:
+        raise SparqlError(503, f"store unavailable: {exc}") from exc
+    except OSError as exc:  # results are read lazily: a SERVICE call may fail while they are written
+        raise _failure(job.text, exc, "the store could not be read") from exc
+
+
+def _bounded(items: Iterable[Any], size: Any, limits: Limits) -> tuple[list[Any], bool]:
+    """The first items (at most ``max_rows``, about ``max_result_bytes`` by ``size``) and whether some were left."""
+    taken: list[Any] = []
+    budget = limits.max_result_bytes
+    for item in islice(items, limits.max_rows + 1):
+        budget -= size(item)
+        if len(taken) == limits.max_rows or (budget < 0 and taken):
+            return taken, True
+        taken.append(item)
+    return taken, False
+
+
+def _fitted(items: list[Any], truncated: bool, write: Any, limit: int) -> tuple[bytes, bool]:
+    """``write(items)``, with items dropped from the end (halving) until it is at most ``limit`` bytes."""
+    body = write(items)
+    while len(body) > limit and items:
+        items, truncated = items[:len(items) // 2], True
+        body = write(items)
+    return body, truncated
+
+
+def _term_size(term: Any) -> int:
+    return _TERM_OVERHEAD + (len(str(term)) if term is not None else 0)
+
+
+def _select(result: ox.QuerySolutions, accept: str | None, limits: Limits) -> Answer:
+    media = _negotiate(accept, rs.SELECT_TYPES)
+    variables = list(result.variables)
+    names = [v.value for v in variables]
+    solutions = ([solution[v] for v in variables] for solution in result)
+    rows, truncated = _bounded(solutions, lambda row: sum(map(_term_size, row)), limits)
+    body, truncated = _fitted(rows, truncated, lambda kept: rs.write_select(names, kept, media),
+                              limits.max_result_bytes)
+    return Answer(body, media, truncated)
+
+
+def _graph(result: Iterable[ox.Triple], accept: str | None, limits: Limits) -> Answer:
+    media = _negotiate(accept, rs.GRAPH_TYPES)
+    triples, truncated = _bounded(result, lambda t: 3 * _TERM_OVERHEAD + len(str(t)), limits)
+    body, truncated = _fitted(triples, truncated, lambda kept: ox.serialize(kept, format=rs.RDF_FORMATS[media]) or b"",
+                              limits.max_result_bytes)
+    return Answer(body, media, truncated)
+
+
+def _update(store: Queryable, text: str) -> Answer:
+    try:
+        store.update(text)
+    except SyntaxError as exc:
+        raise SparqlError(400, f"malformed update: {exc}") from exc
+    except StoreError as exc:
+        raise SparqlError(503, f"store unavailable: {exc}") from exc
+    except OSError as exc:
+        raise _failure(text, exc, "the store could not be written") from exc
+    return Answer(b"update done\n", "text/plain")
 
 
 def _failure(text: str, exc: OSError, otherwise: str) -> SparqlError:
@@ -151,8 +191,98 @@ def _negotiate(accept: str | None, offered: dict[str, str]) -> str:
     media = rs.negotiate(accept, offered)
     if media is None:
         wanted = ", ".join(dict.fromkeys(offered.values()))
-        raise SparqlError(406, f"cannot answer with {accept!r}; this result is available as {wanted}")
+        raise SparqlError(406, f"cannot answer in a media type of the Accept header; this result is available as "
+                               f"{wanted}")
     return media
+
+
+# ----------------------------------------------------------------------------------------- the runner
+class ThreadWorker:
+    """A worker thread on a store it shares (a remote store: a timed-out request ends by the store's own HTTP
+    timeout, and the thread is free again then)."""
+
+    def __init__(self, store: Queryable, limits: Limits) -> None:
+        self.store, self.limits = store, limits
+
+    def call(self, job: Job) -> Answer:
+        return execute(self.store, job, self.limits)
+
+    def abandon(self) -> None:
+        """Nothing to stop: the thread finishes the request and is given back then."""
+
+    def close(self) -> None:
+        """The store is closed by its owner."""
+
+
+class QueryRunner:
+    """Runs queries and updates on a node's workers, first come first served, with a queue wait and a timeout.
+
+    A worker is busy from the moment it is taken until its job has ended, including, after a timeout, until
+    it has stopped (a worker process killed and replaced, a thread's request given up).
+    """
+
+    def __init__(self, workers: Sequence[Worker], settings: ServerSettings) -> None:
+        self.settings = settings
+        self.workers = list(workers)
+        self._allowed = AllowList(settings.allow_remote)
+        self._threads = ThreadPoolExecutor(max_workers=max(1, len(self.workers)), thread_name_prefix="sparql")
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._free: asyncio.Queue[Worker] = asyncio.Queue()
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.close()
+        self._threads.shutdown(wait=False, cancel_futures=True)
+
+    async def query(self, text: str, accept: str | None) -> Answer:
+        self._check_keywords(text)
+        return await self.run(Job("query", text, accept))
+
+    async def update(self, text: str) -> Answer:
+        if not self.settings.allow_update:
+            raise SparqlError(403, "updates are not allowed on this endpoint")
+        self._check_keywords(text)
+        return await self.run(Job("update", text))
+
+    def _check_keywords(self, text: str) -> None:
+        """403 for a SERVICE, LOAD, FROM or USING whose target is not allowed."""
+        reason = remote_refusal(text, self._allowed)
+        if reason:
+            raise SparqlError(reason.status, reason)  # 403 not allowed, 400 cannot be checked
+
+    def _queue(self) -> asyncio.Queue[Worker]:
+        """The free workers, on the running event loop (a server has one; a new loop starts with all free)."""
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            self._loop, self._free = loop, asyncio.Queue()
+            for worker in self.workers:
+                self._free.put_nowait(worker)
+        return self._free
+
+    async def run(self, job: Job) -> Answer:
+        """Run a job on the next free worker: 503 when none is free within ``queue_wait_s`` or the job is still
+        running after ``timeout_s`` (its worker is then abandoned: stopped, and free again once it has)."""
+        free = self._queue()
+        try:
+            worker = await asyncio.wait_for(free.get(), timeout=self.settings.queue_wait_s)
+        except TimeoutError:
+            raise SparqlError(503, "server busy: every query worker is in use, retry later") from None
+        future = asyncio.get_running_loop().run_in_executor(self._threads, worker.call, job)
+        future.add_done_callback(lambda done: _give_back(done, free, worker))
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), timeout=self.settings.timeout_s)
+        except TimeoutError:
+            worker.abandon()
+            raise SparqlError(503, "query timeout") from None
+        except asyncio.CancelledError:  # the request was dropped: its query must not run on
+            worker.abandon()
+            raise
+
+
+def _give_back(done: asyncio.Future[Answer], free: asyncio.Queue[Worker], worker: Worker) -> None:
+    if not done.cancelled():
+        done.exception()  # retrieved: the client of a timed-out job has had its answer already
+    free.put_nowait(worker)
 
 
 def service_description(endpoint: str, *, allow_update: bool) -> str:
@@ -171,4 +301,5 @@ def service_description(endpoint: str, *, allow_update: bool) -> str:
 """
 
 
-__all__ = ["Answer", "QueryRunner", "SparqlError", "remote_refusal", "service_description"]
+__all__ = ["Answer", "Job", "Limits", "QueryRunner", "SparqlError", "ThreadWorker", "Worker", "execute",
+           "remote_refusal", "service_description"]
