@@ -18,7 +18,7 @@ import pyoxigraph as ox
 
 from hyperontology.errors import OntologyLoadError
 from hyperontology.ontology.neoplasm import Facets
-from hyperontology.prefixes import iri_to_curie
+from hyperontology.prefixes import HO, iri_to_curie
 
 INDEX_VERSION = "3"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -26,7 +26,6 @@ RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 OWL = "http://www.w3.org/2002/07/owl#"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 HO_KIND = "https://w3id.org/hyperontology/kind"
-HO = "https://w3id.org/hyperontology/"
 #: mapping predicates kept as edges (SKOS mapping relations and owl:equivalentClass between named classes)
 MAPPING_PREDICATES = {
     SKOS + "exactMatch": "exact", SKOS + "closeMatch": "close", SKOS + "broadMatch": "broad",

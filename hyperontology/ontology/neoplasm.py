@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 BEHAVIOURS = ("malignant", "metastatic", "in situ", "uncertain", "benign")
 _ICDO3_BEHAVIOUR = {"0": "benign", "1": "uncertain", "2": "in situ", "3": "malignant", "6": "metastatic"}
@@ -226,10 +226,6 @@ def defines(member: Facets, query: Facets) -> bool:
             and not query.bound and not query.agnostic and not member.agnostic
             and member.behaviour == query.behaviour
             and member.sites is not None and within(member.sites, query.sites))
-
-
-def with_sites(facets: Facets, sites: frozenset[str] | None) -> Facets:
-    return replace(facets, sites=sites)
 
 
 __all__ = ["BEHAVIOURS", "Facets", "compatible", "defines", "icd10_facets", "icdo3_facets", "label_facets",
