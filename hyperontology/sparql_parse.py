@@ -97,14 +97,15 @@ def names_a_keyword(text: str) -> bool:
 
 
 @lru_cache(maxsize=64)
-def read(text: str) -> tuple[Reading, ...]:
-    """The readings of a query or update: one, or two when it has ``\\u`` escapes (UnreadableError if one fails)."""
+def read(text: str, base: str | None = None) -> tuple[Reading, ...]:
+    """The readings of a query or update: one, or two when it has ``\\u`` escapes (UnreadableError if one fails).
+    ``base``: the base IRI in force before the text's own ``BASE`` (the endpoint's, say)."""
     held, placeholders = _hold_escapes(text)
-    readings = [_read(held, placeholders.get)]
+    readings = [_read(held, placeholders.get, base)]
     decoded = _decode_all(text)
     if decoded != text:
         try:
-            readings.append(_read(decoded, None))
+            readings.append(_read(decoded, None, base))
         except UnreadableError as exc:
             raise UnreadableError(f"with its \\u escapes decoded first (SPARQL 1.1, section 19.2), {exc}") from exc
     return tuple(readings)
@@ -140,9 +141,9 @@ def _hold_escapes(text: str) -> tuple[str, dict[str, str]]:
     return _HELD_ESCAPE.sub(hold, text), {placeholder: char for char, placeholder in held.items()}
 
 
-def _read(text: str, placeholder: Callable[[str], str | None] | None) -> Reading:
+def _read(text: str, placeholder: Callable[[str], str | None] | None, base: str | None) -> Reading:
     kind, tree = _parse(text.replace("\r", "\n"))
-    walker = _Walker(placeholder)
+    walker = _Walker(placeholder, base)
     try:
         _walk(walker, kind, tree)
     except RecursionError:
@@ -183,9 +184,9 @@ def _parse(text: str) -> tuple[Literal["query", "update"], ParseResults]:
 class _Walker:
     """Walks a parse tree in document order, with the prefixes and base in force, collecting uses and problems."""
 
-    def __init__(self, placeholder: Callable[[str], str | None] | None) -> None:
+    def __init__(self, placeholder: Callable[[str], str | None] | None, base: str | None = None) -> None:
         self._placeholder = placeholder
-        self.base: str | None = None
+        self.base = base
         self.prefixes: dict[str, str] = {}
         self.uses: list[RemoteUse] = []
         self.problems: list[str] = []

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
@@ -67,6 +67,8 @@ class Token:
     text: str  # as written
     value: str = ""  # iri: the IRI (escapes decoded); pname: the prefix name; word: upper case
     local: str = ""  # pname: the local name, unescaped
+    start: int = field(default=0, compare=False)  # where it is in the text
+    end: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -95,15 +97,16 @@ def tokens(text: str) -> Iterator[Token]:
         kind = match.lastgroup
         if kind in ("iri", "prefix", "local"):  # inner groups: the token is the enclosing one
             kind = "iri" if match.group("iri") is not None else "pname"
+        start, end = match.span()
         if kind == "iri":
-            yield Token("iri", match.group(), _UCHAR.sub(_codepoint, match.group("iri")))
+            yield Token("iri", match.group(), _UCHAR.sub(_codepoint, match.group("iri")), start=start, end=end)
         elif kind == "pname":
             yield Token("pname", match.group(), match.group("prefix") or "",
-                        _LOCAL_ESCAPE.sub(r"\1", match.group("local") or ""))
+                        _LOCAL_ESCAPE.sub(r"\1", match.group("local") or ""), start=start, end=end)
         elif kind == "word":
-            yield Token("word", match.group(), match.group().upper())
+            yield Token("word", match.group(), match.group().upper(), start=start, end=end)
         elif kind in ("var", "other"):
-            yield Token(str(kind), match.group())
+            yield Token(str(kind), match.group(), start=start, end=end)
 
 
 def _codepoint(match: re.Match[str]) -> str:
@@ -113,10 +116,10 @@ def _codepoint(match: re.Match[str]) -> str:
 class _Reader:
     """Walks the tokens once, keeping the prefixes and bases declared so far, collecting the remote uses."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, base: str | None = None) -> None:
         self.tokens = list(tokens(text))
         self.prefixes: dict[str, set[str]] = {}
-        self.bases: set[str] = set()
+        self.bases: set[str] = {base} if base else set()
         self.uses: list[RemoteUse] = []
 
     def resolve(self, iri: str) -> set[str]:
@@ -186,15 +189,80 @@ class _Reader:
                     self.uses.append(RemoteUse(found.group().upper(), f"{prefix}:{token.local}", tuple(sorted(iris))))
 
 
-def remote_uses(text: str) -> list[RemoteUse]:
-    """Every ``SERVICE``, ``LOAD``, ``FROM [NAMED]``, ``USING [NAMED]`` and ``WITH`` of a query or update, in order."""
-    return list(_uses(text))
+def remote_uses(text: str, base: str | None = None) -> list[RemoteUse]:
+    """Every ``SERVICE``, ``LOAD``, ``FROM [NAMED]``, ``USING [NAMED]`` and ``WITH`` of a query or update, in order
+    (``base``: the base IRI in force before the text's own ``BASE``, if any)."""
+    return list(_uses(text, base))
 
 
 @lru_cache(maxsize=64)
-def _uses(text: str) -> tuple[RemoteUse, ...]:
+def _uses(text: str, base: str | None) -> tuple[RemoteUse, ...]:
     # the endpoint's allow-list and the store both read each query: it is tokenized once
-    return tuple(_Reader(text).read())
+    return tuple(_Reader(text, base).read())
+
+
+class DatasetConflict(ValueError):
+    """An update names its own dataset (``USING`` / ``USING NAMED`` / ``WITH``) and the protocol names one too, or
+    it has a form the protocol's dataset cannot be given to."""
+
+
+def with_using(text: str, default: tuple[str, ...], named: tuple[str, ...]) -> str:
+    """An update with the protocol's dataset (``using-graph-uri``: ``default``, ``using-named-graph-uri``:
+    ``named``) written into each of its ``DELETE``/``INSERT ... WHERE`` operations as ``USING`` clauses; a ``DELETE
+    WHERE { P }`` becomes ``DELETE { P } USING ... WHERE { P }``, which means the same. :class:`DatasetConflict`
+    when the update has ``USING`` or ``WITH`` of its own (SPARQL 1.1 Protocol, section 2.2.3: refused).
+
+    Examples
+    --------
+    >>> with_using("INSERT { ?s a ?t } WHERE { ?s a ?t }", ("http://g/1",), ())
+    'INSERT { ?s a ?t } USING <http://g/1> WHERE { ?s a ?t }'
+    >>> with_using("DELETE WHERE { ?s ?p 1 }", (), ("http://g/2",))
+    'DELETE { ?s ?p 1 } USING NAMED <http://g/2> WHERE { ?s ?p 1 }'
+    >>> with_using("WITH <http://g/3> DELETE { ?s ?p 1 } WHERE { ?s ?p 1 }", ("http://g/1",), ())
+    Traceback (most recent call last):
+    ...
+    hyperontology.sparql_text.DatasetConflict: the update has its own WITH <http://g/3>: ...
+    """
+    if not default and not named:
+        return text
+    own = [use for use in remote_uses(text) if use.keyword.split()[0] in ("USING", "WITH")]
+    if own:
+        raise DatasetConflict(f"the update has its own {own[0].keyword} {own[0].written}: an update may name its "
+                              "dataset in its text or with using-graph-uri / using-named-graph-uri, not both")
+    clauses = "".join(f" USING <{g}>" for g in default) + "".join(f" USING NAMED <{g}>" for g in named)
+    found = list(tokens(text))
+    edits: list[tuple[int, int, str]] = []
+    depth = 0
+    for index, token in enumerate(found):
+        if token.text in ("{", "}"):
+            depth += 1 if token.text == "{" else -1
+        elif token.kind == "word" and depth == 0 and "WHERE" in token.value:
+            edits.append(_where_edit(text, found, index, clauses))
+    for start, end, written in reversed(edits):
+        text = text[:start] + written + text[end:]
+    return text
+
+
+def _where_edit(text: str, found: list[Token], index: int, clauses: str) -> tuple[int, int, str]:
+    """What a top-level ``WHERE`` of an update becomes (start, end, new text) with the ``USING`` clauses."""
+    where, previous = found[index], found[index - 1] if index else None
+    if where.value != "WHERE" or previous is None:
+        raise DatasetConflict(f"the protocol's dataset cannot be given to this update (it reads {where.text!r} "
+                              "where a WHERE clause is): write its dataset as USING clauses")
+    if previous.text == "}":
+        return where.start, where.end, clauses.lstrip() + " " + where.text
+    if previous.value == "DELETE" and index + 1 < len(found) and found[index + 1].text == "{":
+        depth, close = 0, None
+        for after in found[index + 1:]:
+            depth += {"{": 1, "}": -1}.get(after.text, 0)
+            if depth == 0:
+                close = after
+                break
+        if close is not None:
+            pattern = text[found[index + 1].start:close.end]
+            return where.start, where.end, f"{pattern}{clauses} {where.text}"
+    raise DatasetConflict("the protocol's dataset cannot be given to this update (a WHERE that is not one of "
+                          "DELETE/INSERT ... WHERE or DELETE WHERE): write its dataset as USING clauses")
 
 
 def has_dataset_clause(text: str) -> bool:
@@ -212,5 +280,5 @@ def has_dataset_clause(text: str) -> bool:
     return any(use.keyword.startswith("FROM") for use in remote_uses(text))
 
 
-__all__ = ["PN_CHARS", "PN_CHARS_BASE", "PN_CHARS_U", "STORE_PN_LOCAL", "RemoteUse", "Token", "has_dataset_clause",
-           "remote_uses", "tokens"]
+__all__ = ["PN_CHARS", "PN_CHARS_BASE", "PN_CHARS_U", "STORE_PN_LOCAL", "DatasetConflict", "RemoteUse", "Token",
+           "has_dataset_clause", "remote_uses", "tokens", "with_using"]

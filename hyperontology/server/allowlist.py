@@ -158,16 +158,18 @@ def _disagreement(reading: Reading, tokenized: Sequence[RemoteUse]) -> Refusal |
                    f"it: {', '.join(lexed) or 'none'})", 400)
 
 
-def refusal(text: str, allowed: AllowList, *, parameters: Iterable[tuple[str, str]] = ()) -> Refusal | None:
+def refusal(text: str, allowed: AllowList, *, parameters: Iterable[tuple[str, str]] = (),
+            base: str | None = None) -> Refusal | None:
     """Why a query or update is refused (a :class:`Refusal`: its first target not allowed, 403; or why it cannot
     be checked, 400), or None when it may run. ``parameters``: the request's protocol parameters, whose dataset
-    parameters are checked too (:func:`protocol_refusal`)."""
+    parameters are checked too (:func:`protocol_refusal`); ``base``: the base IRI the store resolves relative IRIs
+    against when the text declares no ``BASE`` (the endpoint's)."""
     found = protocol_refusal(parameters, allowed)
     if found or not names_a_keyword(text):
         return found
-    tokenized = remote_uses(text)
+    tokenized = remote_uses(text, base)
     try:
-        readings = read(text)
+        readings = read(text, base)
     except UnreadableError as exc:
         return _first(tokenized, allowed) or Refusal(f"{_UNCHECKED}: {exc}", 400)
     for reading in readings:

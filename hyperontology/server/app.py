@@ -13,8 +13,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs
+from typing import Literal
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -31,7 +33,8 @@ from hyperontology.server.pages import pages_router
 from hyperontology.server.settings import ServerSettings
 from hyperontology.server.sparql import Answer, Job, Limits, QueryRunner, SparqlError, ThreadWorker, service_description
 from hyperontology.server.workers import WorkerSpec, start_workers
-from hyperontology.store.base import Store, StoreError, is_remote, open_store
+from hyperontology.sparql_parse import is_iri
+from hyperontology.store.base import Dataset, Store, StoreError, is_remote, open_store
 
 FORM = "application/x-www-form-urlencoded"
 QUERY = "application/sparql-query"
@@ -148,45 +151,110 @@ def _sparql_routes(node: Node) -> APIRouter:
     async def sparql_get(request: Request) -> Response:
         if len(request.url.query.encode()) > settings.max_request_bytes:
             raise SparqlError(413, f"query string larger than {settings.max_request_bytes} bytes")
-        params = request.query_params
-        if "update" in params:
+        params = _query_string(request)
+        names = {name for name, _ in params}
+        if "update" in names:
             raise SparqlError(403 if not settings.allow_update else 405, "updates must be sent with POST")
-        if "query" not in params:
-            return Response(service_description(str(request.url), allow_update=settings.allow_update),
+        if "query" not in names:
+            return Response(service_description(_endpoint(request), allow_update=settings.allow_update),
                             media_type="text/turtle")
-        return _respond(await node.runner.query(params["query"], request.headers.get("accept")))
+        operation = _operation("query", params)
+        return _respond(await node.runner.query(operation.text, request.headers.get("accept"),
+                                                dataset=operation.dataset, base=_endpoint(request)))
 
     @router.post("/sparql", summary="SPARQL 1.1 query or update (form-encoded, sparql-query or sparql-update body)")
     async def sparql_post(request: Request) -> Response:
         body = await request.body()  # at most max_request_bytes: BodyLimitMiddleware
-        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        text = body.decode("utf-8", "replace")
-        return _respond(await _post(node, kind, text, request.headers.get("accept"),
-                                    may_update=allows(request, "sparql:update")))
+        operation = _posted(request.headers.get("content-type", ""), body, _query_string(request))
+        if operation.kind == "update":
+            if not allows(request, "sparql:update"):
+                raise SparqlError(403, "the caller's roles do not allow SPARQL updates (needs sparql:update)")
+            answer = await node.runner.update(operation.text, using=operation.dataset, base=_endpoint(request))
+        else:
+            answer = await node.runner.query(operation.text, request.headers.get("accept"),
+                                             dataset=operation.dataset, base=_endpoint(request))
+        return _respond(answer)
 
     return router
 
 
-def _refuse_update(may_update: bool) -> None:
-    if not may_update:
-        raise SparqlError(403, "the caller's roles do not allow SPARQL updates (needs sparql:update)")
+@dataclass(frozen=True)
+class _Operation:
+    """What a request asks (SPARQL 1.1 Protocol, section 2): a query or an update, and the dataset it names."""
+
+    kind: Literal["query", "update"]
+    text: str
+    dataset: Dataset | None
 
 
-async def _post(node: Node, kind: str, text: str, accept: str | None, *, may_update: bool) -> Answer:
-    if kind == FORM:
-        form = parse_qs(text, keep_blank_values=True)
-        if "update" in form:
-            _refuse_update(may_update)
-            return await node.runner.update(form["update"][0])
-        if "query" not in form:
+#: the protocol's dataset parameters of each operation
+_DATASET = {"query": ("default-graph-uri", "named-graph-uri"), "update": ("using-graph-uri", "using-named-graph-uri")}
+
+
+def _query_string(request: Request) -> list[tuple[str, str]]:
+    try:
+        return parse_qsl(request.url.query, keep_blank_values=True, errors="strict")
+    except UnicodeDecodeError:
+        raise SparqlError(400, "the query string is not UTF-8") from None
+
+
+def _posted(content_type: str, body: bytes, in_url: list[tuple[str, str]]) -> _Operation:
+    """A POST's operation: form-encoded (parameters in the body, dataset parameters in the URL too) or direct
+    (the body is the query or update, the dataset parameters are in the URL). The body must be UTF-8."""
+    media, _, options = content_type.partition(";")
+    media = media.strip().lower()
+    charset = next((value.strip().strip('"').lower() for name, _, value in
+                    (option.partition("=") for option in options.split(";")) if name.strip().lower() == "charset"),
+                   "utf-8")
+    if media not in (FORM, QUERY, UPDATE):
+        raise SparqlError(415, f"unsupported Content-Type; use {FORM}, {QUERY} or {UPDATE}")
+    if charset not in ("utf-8", "utf8"):
+        raise SparqlError(415, f"unsupported charset {charset[:40]!r}: SPARQL requests are UTF-8")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SparqlError(400, "the request body is not UTF-8") from None
+    if media == FORM:
+        try:
+            form = parse_qsl(text, keep_blank_values=True, errors="strict")
+        except UnicodeDecodeError:
+            raise SparqlError(400, "the form's values are not UTF-8") from None
+        params = form + in_url
+        kinds = [name for name, _ in params if name in ("query", "update")]
+        if not kinds:
             raise SparqlError(400, "the form has neither query= nor update=")
-        return await node.runner.query(form["query"][0], accept)
-    if kind == QUERY:
-        return await node.runner.query(text, accept)
-    if kind == UPDATE:
-        _refuse_update(may_update)
-        return await node.runner.update(text)
-    raise SparqlError(415, f"unsupported Content-Type; use {FORM}, {QUERY} or {UPDATE}")
+        return _operation("update" if kinds[0] == "update" else "query", params)
+    if any(name in ("query", "update") for name, _ in in_url):
+        raise SparqlError(400, f"with Content-Type {media} the body is the operation: the URL must not carry "
+                               "query= or update=")
+    kind: Literal["query", "update"] = "update" if media == UPDATE else "query"
+    return _operation(kind, [(kind, text), *in_url])
+
+
+def _operation(kind: Literal["query", "update"], params: list[tuple[str, str]]) -> _Operation:
+    """The one operation of a request's parameters and its dataset (400 for two operations, or a dataset
+    parameter of the other kind of operation)."""
+    texts = [value for name, value in params if name in ("query", "update")]
+    if len(texts) != 1:
+        raise SparqlError(400, f"a request carries one query or update; this one has {len(texts)}")
+    other = "update" if kind == "query" else "query"
+    wrong = next((name for name, _ in params if name in _DATASET[other]), None)
+    if wrong:
+        raise SparqlError(400, f"{wrong} is a dataset parameter of {other} requests, not of {kind} requests")
+    default_name, named_name = _DATASET[kind]
+    default = tuple(value for name, value in params if name == default_name)
+    named = tuple(value for name, value in params if name == named_name)
+    return _Operation(kind, texts[0], Dataset(default, named) if default or named else None)
+
+
+def _endpoint(request: Request) -> str:
+    """The endpoint's URL, the base IRI of relative IRIs: from the address the server listens on, never from the
+    request's Host header (which the client writes)."""
+    host, port = (request.scope.get("server") or ("localhost", None))[:2]
+    scheme = "https" if request.url.scheme == "https" else "http"
+    host = f"[{host}]" if ":" in str(host) else str(host)
+    url = f"{scheme}://{host}{f':{port}' if port else ''}{request.scope.get('root_path', '')}/sparql"
+    return url if is_iri(url) else "http://localhost/sparql"
 
 
 def _status_routes(node: Node) -> APIRouter:

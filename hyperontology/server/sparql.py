@@ -7,9 +7,17 @@ thread, whose request to the store is abandoned at the timeout. A query waits fo
 ``queue_wait_s`` and is refused with 503 after that, so the server keeps answering. Results are bounded: at
 most ``max_rows`` solutions or triples and about ``max_result_bytes`` bytes (``X-Result-Truncated: true``).
 
-``SERVICE``, ``LOAD`` and the dataset clauses ``FROM``/``USING`` are refused with 403 unless their target is on
-the allow-list of :attr:`ServerSettings.allow_remote` (see :mod:`hyperontology.server.allowlist`; a dataset clause
-naming one of the node's own graphs is always allowed). ``LOAD`` is an update: it also needs ``allow_update``.
+``SERVICE``, ``LOAD``, the dataset clauses ``FROM``/``USING``/``WITH`` and the protocol's dataset parameters are
+refused with 403 unless their target is on the allow-list of :attr:`ServerSettings.allow_remote` (see
+:mod:`hyperontology.server.allowlist`; a dataset naming one of the node's own graphs is always allowed). ``LOAD``
+is an update: it also needs ``allow_update``. That decision parses the text, which takes time on a large one: it
+is made on the worker, within the query's timeout, never on the server's event loop.
+
+The protocol's dataset (SPARQL 1.1 Protocol, sections 2.1.4 and 2.2.3): ``default-graph-uri`` and
+``named-graph-uri`` replace a query's dataset (its ``FROM`` clauses too); ``using-graph-uri`` and
+``using-named-graph-uri`` are written into an update as ``USING`` clauses, and an update with ``USING`` or
+``WITH`` of its own is then refused (400). Relative IRIs resolve against the endpoint's URL unless the text
+declares a ``BASE``.
 
 Examples
 --------
@@ -19,8 +27,12 @@ Examples
 >>> remote_refusal('SELECT * WHERE { SERVICE <http://x/sparql> { ?s ?p ?o } }', AllowList(["http://x/sparql"]))
 >>> remote_refusal('SELECT ?service WHERE { ?s <http://x/LOAD> "SERVICE" } # LOAD', AllowList([])) is None
 True
->>> import pyoxigraph
->>> execute(pyoxigraph.Store(), Job("query", "ASK { }"), Limits(max_rows=10)).body
+>>> from hyperontology.store.oxigraph import NodeStore
+>>> execute(NodeStore(), Job("query", "ASK { }"), Limits(max_rows=10)).body
+b'{"head":{},"boolean":true}'
+>>> job = Job("update", "INSERT DATA { <s> <p> 1 }", base="http://node/sparql", allow_remote=())
+>>> store = NodeStore(); _ = execute(store, job, Limits(max_rows=10))
+>>> execute(store, Job("query", "ASK { <http://node/s> <http://node/p> 1 }"), Limits(max_rows=10)).body
 b'{"head":{},"boolean":true}'
 """
 
@@ -39,8 +51,8 @@ from hyperontology.server import results as rs
 from hyperontology.server.allowlist import AllowList
 from hyperontology.server.allowlist import refusal as remote_refusal
 from hyperontology.server.settings import ServerSettings
-from hyperontology.sparql_text import remote_uses
-from hyperontology.store.base import StoreError
+from hyperontology.sparql_text import DatasetConflict, remote_uses, with_using
+from hyperontology.store.base import Dataset, StoreError
 
 #: per term, what a result format adds around a value (tags, quotes, names): to estimate a result's size
 _TERM_OVERHEAD = 48
@@ -65,11 +77,28 @@ class Answer:
 @dataclass(frozen=True)
 class Job:
     """One piece of work for a worker: a query (and the ``Accept`` header), an update, or whether a graph (a
-    role of :data:`hyperontology.store.base.GRAPHS`) holds anything."""
+    role of :data:`hyperontology.store.base.GRAPHS`) holds anything.
+
+    ``dataset``: the protocol's dataset (a query's ``default-graph-uri`` / ``named-graph-uri``, an update's
+    ``using-graph-uri`` / ``using-named-graph-uri``); ``base``: the base IRI of relative IRIs; ``allow_remote``:
+    for a client's text, the endpoint's allow-list, which the worker checks the text against before it runs
+    (None: a text of the node's own, such as the cohort API's).
+    """
 
     kind: Literal["query", "update", "has_graph"]
     text: str
     accept: str | None = None
+    dataset: Dataset | None = None
+    base: str | None = None
+    allow_remote: tuple[str, ...] | None = None
+
+    def parameters(self) -> list[tuple[str, str]]:
+        """The protocol's dataset parameters of the job, as a request gives them."""
+        if self.dataset is None:
+            return []
+        default, named = ("using-graph-uri", "using-named-graph-uri") if self.kind == "update" else \
+            ("default-graph-uri", "named-graph-uri")
+        return [(default, g) for g in self.dataset.default] + [(named, g) for g in self.dataset.named]
 
 
 @dataclass(frozen=True)
@@ -81,12 +110,11 @@ class Limits:
 
 
 class Queryable(Protocol):
-    """What :func:`execute` needs of a store (a :class:`hyperontology.store.base.Store`; for queries and
-    updates, a pyoxigraph Store will do)."""
+    """What :func:`execute` needs of a store (a :class:`hyperontology.store.base.Store`)."""
 
-    def query(self, sparql: str) -> Any: ...
+    def query(self, sparql: str, *, dataset: Dataset | None = None, base_iri: str | None = None) -> Any: ...
 
-    def update(self, sparql: str) -> None: ...
+    def update(self, sparql: str, *, base_iri: str | None = None) -> None: ...
 
     def has_graph(self, graph: str) -> bool: ...
 
@@ -104,12 +132,13 @@ class Worker(Protocol):
 # ----------------------------------------------------------------------------------------- executing a job
 def execute(store: Queryable, job: Job, limits: Limits) -> Answer:
     """Run a job on a store and serialise its result; :class:`SparqlError` for what the client is told."""
-    if job.kind == "update":
-        return _update(store, job.text)
     if job.kind == "has_graph":
         return Answer(b"true" if store.has_graph(job.text) else b"false", "text/plain")
+    text = screened(job)
+    if job.kind == "update":
+        return _update(store, text, job.base)
     try:
-        result = store.query(job.text)
+        result = store.query(text, dataset=job.dataset, base_iri=job.base)
         if isinstance(result, ox.QuerySolutions):
             return _select(result, job.accept, limits)
         if isinstance(result, ox.QueryBoolean):
@@ -120,8 +149,23 @@ def execute(store: Queryable, job: Job, limits: Limits) -> Answer:
         raise SparqlError(400, f"malformed query: {exc}") from exc
     except StoreError as exc:
         raise SparqlError(503, f"store unavailable: {exc}") from exc
-    except OSError as exc:  # results are read lazily: a SERVICE call may fail while they are written
+    except (OSError, RuntimeError) as exc:  # read lazily: a SERVICE call may fail (or answer nonsense) as they are
         raise _failure(job.text, exc, "the store could not be read") from exc
+
+
+def screened(job: Job) -> str:
+    """The text a job runs: checked against the allow-list (when the job has one), and for an update, with the
+    protocol's dataset written in (:class:`SparqlError` 403 or 400 when it may not run)."""
+    if job.allow_remote is not None:
+        reason = remote_refusal(job.text, AllowList(job.allow_remote), parameters=job.parameters(), base=job.base)
+        if reason:
+            raise SparqlError(reason.status, reason)  # 403 not allowed, 400 cannot be checked
+    if job.kind == "update" and job.dataset is not None:
+        try:
+            return with_using(job.text, job.dataset.default, job.dataset.named)
+        except DatasetConflict as exc:
+            raise SparqlError(400, str(exc)) from exc
+    return job.text
 
 
 def _bounded(items: Iterable[Any], size: Any, limits: Limits) -> tuple[list[Any], bool]:
@@ -168,19 +212,19 @@ def _graph(result: Iterable[ox.Triple], accept: str | None, limits: Limits) -> A
     return Answer(body, media, truncated)
 
 
-def _update(store: Queryable, text: str) -> Answer:
+def _update(store: Queryable, text: str, base: str | None) -> Answer:
     try:
-        store.update(text)
+        store.update(text, base_iri=base)
     except SyntaxError as exc:
         raise SparqlError(400, f"malformed update: {exc}") from exc
     except StoreError as exc:
         raise SparqlError(503, f"store unavailable: {exc}") from exc
-    except OSError as exc:
+    except (OSError, RuntimeError) as exc:
         raise _failure(text, exc, "the store could not be written") from exc
     return Answer(b"update done\n", "text/plain")
 
 
-def _failure(text: str, exc: OSError, otherwise: str) -> SparqlError:
+def _failure(text: str, exc: Exception, otherwise: str) -> SparqlError:
     """502 when the text calls out (an allowed SERVICE or LOAD, which is then what failed), else 500."""
     if any(use.keyword.split()[0] in ("SERVICE", "LOAD") for use in remote_uses(text)):
         return SparqlError(502, f"a remote call (SERVICE or LOAD) failed: {exc}")
@@ -224,7 +268,7 @@ class QueryRunner:
     def __init__(self, workers: Sequence[Worker], settings: ServerSettings) -> None:
         self.settings = settings
         self.workers = list(workers)
-        self._allowed = AllowList(settings.allow_remote)
+        self._allowed = tuple(AllowList(settings.allow_remote).entries)
         self._threads = ThreadPoolExecutor(max_workers=max(1, len(self.workers)), thread_name_prefix="sparql")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._free: asyncio.Queue[Worker] = asyncio.Queue()
@@ -234,21 +278,16 @@ class QueryRunner:
             worker.close()
         self._threads.shutdown(wait=False, cancel_futures=True)
 
-    async def query(self, text: str, accept: str | None) -> Answer:
-        self._check_keywords(text)
-        return await self.run(Job("query", text, accept))
+    async def query(self, text: str, accept: str | None, *, dataset: Dataset | None = None,
+                    base: str | None = None) -> Answer:
+        """A client's query, with the protocol's dataset and the endpoint's base IRI; checked on its worker."""
+        return await self.run(Job("query", text, accept, dataset=dataset, base=base, allow_remote=self._allowed))
 
-    async def update(self, text: str) -> Answer:
+    async def update(self, text: str, *, using: Dataset | None = None, base: str | None = None) -> Answer:
+        """A client's update (``using``: its ``using-graph-uri`` / ``using-named-graph-uri``)."""
         if not self.settings.allow_update:
             raise SparqlError(403, "updates are not allowed on this endpoint")
-        self._check_keywords(text)
-        return await self.run(Job("update", text))
-
-    def _check_keywords(self, text: str) -> None:
-        """403 for a SERVICE, LOAD, FROM or USING whose target is not allowed."""
-        reason = remote_refusal(text, self._allowed)
-        if reason:
-            raise SparqlError(reason.status, reason)  # 403 not allowed, 400 cannot be checked
+        return await self.run(Job("update", text, dataset=using, base=base, allow_remote=self._allowed))
 
     def _queue(self) -> asyncio.Queue[Worker]:
         """The free workers, on the running event loop (a server has one; a new loop starts with all free)."""

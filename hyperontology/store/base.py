@@ -18,6 +18,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -42,6 +43,21 @@ EXPORT_PREFIXES = {"cdm": HO + "cdm#", "data": HO + "data/", "prov": "http://www
 
 class StoreError(HyperontologyError):
     """The store cannot be opened, read or written (the message names it)."""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """An RDF dataset named by graph IRIs, as the SPARQL 1.1 Protocol's ``default-graph-uri`` and
+    ``named-graph-uri`` name one: the default graph is the merge of the ``default`` graphs, the named graphs are
+    the ``named`` ones; either may be empty (no triple in the default graph, no graph for ``GRAPH``). It replaces
+    the dataset of the query's own ``FROM`` / ``FROM NAMED``.
+
+    >>> Dataset(default=("http://a.org/g",))
+    Dataset(default=('http://a.org/g',), named=())
+    """
+
+    default: tuple[str, ...] = ()
+    named: tuple[str, ...] = ()
 
 
 class Store(Protocol):
@@ -77,15 +93,17 @@ class Store(Protocol):
     def quads(self, graph: str) -> Iterator[ox.Quad]:
         """Every quad of a graph (a role of :data:`GRAPHS`)."""
 
-    def query(self, sparql: str, *, default_graph: list[str] | None = None) -> Any:
+    def query(self, sparql: str, *, default_graph: list[str] | None = None, dataset: Dataset | None = None,
+              base_iri: str | None = None) -> Any:
         """SPARQL over the store: solutions, a boolean or triples, as pyoxigraph gives them.
 
         The default graph is the union of the node's graphs unless ``default_graph`` names some roles; named
-        graphs are the node's graphs. A query's own FROM / FROM NAMED take precedence.
+        graphs are the node's graphs. A query's own FROM / FROM NAMED take precedence over both, and a protocol
+        ``dataset`` over all of these. ``base_iri`` resolves relative IRIs when the query declares no ``BASE``.
         """
 
-    def update(self, sparql: str) -> None:
-        """Run a SPARQL update."""
+    def update(self, sparql: str, *, base_iri: str | None = None) -> None:
+        """Run a SPARQL update (``base_iri``: for relative IRIs when the update declares no ``BASE``)."""
 
     def export(self, output: Path | None, fmt: str, *, graphs: list[str]) -> bytes | None:
         """Serialise graphs: ``nq``/``trig`` keep graph names; ``nt``/``ttl`` merge the chosen graphs."""

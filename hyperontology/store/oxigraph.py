@@ -19,6 +19,7 @@ from hyperontology.store.base import (
     FORMATS,
     GRAPHS,
     RELEASE,
+    Dataset,
     StoreError,
     export_quads,
     graph_role,
@@ -102,17 +103,21 @@ class NodeStore:
     def quads(self, graph: str) -> Iterator[ox.Quad]:
         return iter(self.store.quads_for_pattern(None, None, None, GRAPHS[graph]))
 
-    def query(self, sparql: str, *, default_graph: list[str] | None = None) -> Any:
+    def query(self, sparql: str, *, default_graph: list[str] | None = None, dataset: Dataset | None = None,
+              base_iri: str | None = None) -> Any:
+        if dataset is not None:  # the protocol's dataset replaces the query's own
+            return self.store.query(sparql, base_iri=base_iri, default_graph=[ox.NamedNode(g) for g in dataset.default],
+                                    named_graphs=[ox.NamedNode(g) for g in dataset.named])
         if has_dataset_clause(sparql):  # the query's own FROM / FROM NAMED
-            return self.store.query(sparql)
+            return self.store.query(sparql, base_iri=base_iri)
         if default_graph:
-            return self.store.query(sparql, default_graph=[GRAPHS[g] for g in default_graph],
+            return self.store.query(sparql, base_iri=base_iri, default_graph=[GRAPHS[g] for g in default_graph],
                                     named_graphs=list(GRAPHS.values()))
-        return self.store.query(sparql, use_default_graph_as_union=True)
+        return self.store.query(sparql, base_iri=base_iri, use_default_graph_as_union=True)
 
-    def update(self, sparql: str) -> None:
+    def update(self, sparql: str, *, base_iri: str | None = None) -> None:
         self._writable()
-        self.store.update(sparql)
+        self.store.update(sparql, base_iri=base_iri)
 
     def export(self, output: Path | None, fmt: str, *, graphs: list[str]) -> bytes | None:
         return export_quads((q for g in graphs for q in self.quads(g)), output, fmt)

@@ -11,8 +11,10 @@ Credentials: ``http://user:password@host/...`` (HTTP Basic), or a bearer token i
 The contract is the embedded store's (:class:`hyperontology.store.base.Store`), with these differences:
 
 * Queries name the dataset in the protocol (``default-graph-uri`` and ``named-graph-uri``: the node's four
-  graphs), so they work on servers whose default graph is not the union of the named graphs; a query with its
-  own FROM / FROM NAMED is sent as it is.
+  graphs and any other graph the store holds, listed once and again after each write through this object), so
+  they work on servers whose default graph is not the union of the named graphs; a query with its own FROM /
+  FROM NAMED is sent as it is, one with a protocol dataset with that dataset. A base IRI is sent as a leading
+  ``BASE`` (the protocol has no parameter for it).
 * A batch is written with one Graph Store Protocol POST per graph. If a later POST of a batch fails, the
   triples the batch added to earlier graphs are deleted again (a SPARQL ``DELETE DATA``), so a failed batch
   leaves nothing behind unless the server fails that too (the error then says so).
@@ -36,6 +38,7 @@ from hyperontology.sparql_text import has_dataset_clause
 from hyperontology.store.base import (
     GRAPHS,
     RELEASE,
+    Dataset,
     StoreError,
     export_quads,
     graph_role,
@@ -53,6 +56,12 @@ _ACCEPT = "application/sparql-results+json, application/n-triples;q=0.9, text/tu
 _MEDIA = {ox.RdfFormat.TURTLE: "text/turtle", ox.RdfFormat.RDF_XML: "application/rdf+xml",
           ox.RdfFormat.N_TRIPLES: "application/n-triples"}
 _CHECK_CHUNK = 200  # triples per VALUES query asking which are already there
+def _based(sparql: str, base_iri: str | None) -> str:
+    """The text with a leading ``BASE`` (on its first line: the store's line numbers stay right), which a
+    ``BASE`` of its own then replaces: the protocol has no parameter for a base IRI."""
+    return sparql if base_iri is None else f"BASE <{base_iri}> {sparql}"
+
+
 @dataclass(frozen=True)
 class Endpoints:
     """The three URLs of a remote store: SPARQL query, SPARQL update, Graph Store Protocol."""
@@ -101,6 +110,7 @@ class RemoteStore:
         self.location, auth = _split_credentials(url)
         self.endpoints = endpoints or Endpoints.oxigraph(self.location)
         self.read_only = read_only
+        self._graphs: list[str] | None = None
         headers = {"User-Agent": "hyperontology"}
         token = os.environ.get(TOKEN_ENV)
         if token:
@@ -132,16 +142,34 @@ class RemoteStore:
         text = response.text.strip().splitlines()
         return f"HTTP {response.status_code}" + (f": {text[0][:300]}" if text else "")
 
-    def _dataset(self, sparql: str, default_graph: list[str] | None) -> list[tuple[str, str]]:
+    def _dataset(self, sparql: str, default_graph: list[str] | None,
+                 dataset: Dataset | None = None) -> list[tuple[str, str]]:
+        if dataset is not None:  # the protocol's dataset, as the caller named it
+            return ([("default-graph-uri", g) for g in dataset.default]
+                    + [("named-graph-uri", g) for g in dataset.named])
         if has_dataset_clause(sparql):
             return []
-        defaults = [GRAPHS[g] for g in default_graph] if default_graph else list(GRAPHS.values())
-        return ([("default-graph-uri", g.value) for g in defaults]
-                + [("named-graph-uri", g.value) for g in GRAPHS.values()])
+        graphs = self._graph_names()
+        defaults = [GRAPHS[g].value for g in default_graph] if default_graph else graphs
+        return [("default-graph-uri", g) for g in defaults] + [("named-graph-uri", g) for g in graphs]
+
+    def _graph_names(self) -> list[str]:
+        """The graphs a query sees by name and, merged, as its default graph, as on the embedded store: the
+        node's, and any other the store holds (listed once, and again after a write through this store)."""
+        graphs = self._graphs
+        if graphs is None:
+            listed = self._ask_store([("query", "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")])
+            graphs = list(dict.fromkeys([*(g.value for g in GRAPHS.values()),
+                                         *(row["g"].value for row in listed if isinstance(row["g"], ox.NamedNode))]))
+            self._graphs = graphs
+        return graphs
 
     # ------------------------------------------------------------------------------------- queries
-    def query(self, sparql: str, *, default_graph: list[str] | None = None) -> Any:
-        form = [("query", sparql), *self._dataset(sparql, default_graph)]
+    def query(self, sparql: str, *, default_graph: list[str] | None = None, dataset: Dataset | None = None,
+              base_iri: str | None = None) -> Any:
+        return self._ask_store([("query", _based(sparql, base_iri)), *self._dataset(sparql, default_graph, dataset)])
+
+    def _ask_store(self, form: list[tuple[str, str]]) -> Any:
         response = self._send("POST", self.endpoints.query, what="query", content=urlencode(form),
                               headers={"Accept": _ACCEPT, "Content-Type": FORM})
         if response.status_code == 400:
@@ -191,9 +219,11 @@ class RemoteStore:
         if self.read_only:
             raise StoreError(f"{self.location}: the store is open read-only")
 
-    def update(self, sparql: str) -> None:
+    def update(self, sparql: str, *, base_iri: str | None = None) -> None:
         self._writable()
-        response = self._send("POST", self.endpoints.update, what="update", content=urlencode({"update": sparql}),
+        self._graphs = None  # it may add or remove graphs
+        response = self._send("POST", self.endpoints.update, what="update",
+                              content=urlencode({"update": _based(sparql, base_iri)}),
                               headers={"Content-Type": FORM})
         if response.status_code == 400:
             raise SyntaxError(f"the store refused the update: {self._reason(response)}")
@@ -239,6 +269,7 @@ class RemoteStore:
 
     def load(self, quads: Iterable[ox.Quad]) -> dict[str, int]:
         self._writable()
+        self._graphs = None
         by_graph: dict[ox.NamedNode, list[ox.Triple]] = {}
         for quad in quads:
             if not isinstance(quad.graph_name, ox.NamedNode):

@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from hyperontology import Hyperontology
 from hyperontology.server import ServerSettings, create_app
 from hyperontology.server.sparql import Answer, Job, Limits, execute
+from hyperontology.store.oxigraph import NodeStore
 from tests.processes import node_server
 
 LIMIT = 2_000
@@ -135,19 +136,19 @@ def test_other_errors_do_not_repeat_their_input(server: httpx.Client) -> None:
 
 # ------------------------------------------------------------------------------------------ result bounds
 @pytest.fixture(scope="module")
-def values() -> ox.Store:
-    store = ox.Store()
-    store.extend(ox.Quad(ox.NamedNode(f"http://x/s{i}"), ox.NamedNode("http://x/p"), ox.Literal(f"v{i:04}"))
-                 for i in range(200))
+def values() -> NodeStore:
+    store = NodeStore()
+    store.store.extend(ox.Quad(ox.NamedNode(f"http://x/s{i}"), ox.NamedNode("http://x/p"), ox.Literal(f"v{i:04}"))
+                       for i in range(200))
     return store
 
 
-def _run(store: ox.Store, query: str, accept: str, *, rows: int = 50, size: int = 4_000) -> Answer:
+def _run(store: NodeStore, query: str, accept: str, *, rows: int = 50, size: int = 4_000) -> Answer:
     return execute(store, Job("query", query, accept), Limits(max_rows=rows, max_result_bytes=size))
 
 
 @pytest.mark.parametrize("accept", ["application/sparql-results+json", "application/sparql-results+xml", "text/csv"])
-def test_select_results_are_cut_by_rows_and_by_size(values: ox.Store, accept: str) -> None:
+def test_select_results_are_cut_by_rows_and_by_size(values: NodeStore, accept: str) -> None:
     answer = _run(values, "SELECT ?o WHERE { ?s ?p ?o }", accept, rows=5, size=1_000_000)
     assert answer.truncated and answer.body.count(b"v0") == 5
     wide = 'SELECT ?x WHERE { ?s ?p ?o BIND(CONCAT(STR(?o), "' + "w" * 1000 + '") AS ?x) }'
@@ -158,7 +159,7 @@ def test_select_results_are_cut_by_rows_and_by_size(values: ox.Store, accept: st
     assert _run(values, one_huge, accept, size=500).truncated
 
 
-def test_construct_results_are_cut_too(values: ox.Store) -> None:
+def test_construct_results_are_cut_too(values: NodeStore) -> None:
     answer = _run(values, "CONSTRUCT WHERE { ?s ?p ?o }", "application/n-triples", rows=7)
     assert answer.truncated and answer.body.count(b"\n") == 7
     answer = _run(values, "CONSTRUCT WHERE { ?s ?p ?o }", "text/turtle", rows=1_000, size=1_000)
