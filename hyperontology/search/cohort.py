@@ -96,12 +96,16 @@ def _age_filter(criteria: CohortCriteria) -> str:
 
 
 def _patient_blocks(criteria: CohortCriteria, ontology: Hyperontology) -> list[str]:
+    """One block per patient criterion: the distinct patients who meet it (a sub-select, evaluated once and
+    joined; a ``FILTER EXISTS`` per patient over a ``VALUES`` of thousands of codes took minutes on 3,000
+    patients)."""
     blocks = []
     aged = criteria.age_min is not None or criteria.age_max is not None
     if criteria.diagnosis or aged:
-        lines = ["?dx a cdm:Diagnosis ; cdm:patient ?patient ."]
+        lines = []
         if criteria.diagnosis:
             lines += [_values("dxCode", expand_iris(criteria.diagnosis, ontology)), "?dx cdm:diagnosisCode ?dxCode ."]
+        lines.append("?dx a cdm:Diagnosis ; cdm:patient ?patient .")
         if aged:
             lines.append(_age_filter(criteria))
         blocks.append("\n      ".join(lines))
@@ -110,22 +114,27 @@ def _patient_blocks(criteria: CohortCriteria, ontology: Hyperontology) -> list[s
     if criteria.stage:
         blocks.append(_values("stage", expand_iris(criteria.stage, ontology))
                       + f"\n      ?tnm a cdm:CancerStage ; cdm:patient ?patient ; {_STAGE_PROPERTIES} ?stage .")
-    return [f"    FILTER EXISTS {{\n      {block}\n    }}" for block in blocks]
+    return [f"    {{ SELECT DISTINCT ?patient WHERE {{\n      {block}\n    }} }}" for block in blocks]
+
+
+#: a series' patient: its own, or its study's (a UNION: the path ``cdm:patient|cdm:study/cdm:patient`` with the
+#: patient bound took minutes on 3,000 patients, the UNION under a second)
+_SERIES_PATIENT = ("{ ?series cdm:patient ?patient ; a cdm:ImagingSeries }\n"
+                   "      UNION { ?viaStudy cdm:patient ?patient . ?series cdm:study ?viaStudy ; a cdm:ImagingSeries }")
 
 
 def _imaging_block(criteria: CohortCriteria, ontology: Hyperontology) -> str:
     if not (criteria.modality or criteria.body_site):
         return ("    OPTIONAL {\n"
                 "      { ?study a cdm:ImagingStudy ; cdm:patient ?patient }\n"
-                "      UNION { ?series a cdm:ImagingSeries ; (cdm:patient|cdm:study/cdm:patient) ?patient }\n"
+                f"      UNION {_SERIES_PATIENT}\n"
                 "    }")
     lines = []
     if criteria.modality:
         lines += [_values("modality", expand_iris(criteria.modality, ontology)), "?series cdm:modality ?modality ."]
     if criteria.body_site:
         lines += [_values("site", expand_iris(criteria.body_site, ontology)), "?series cdm:bodySite ?site ."]
-    lines += ["?series a cdm:ImagingSeries ; (cdm:patient|cdm:study/cdm:patient) ?patient .",
-              "OPTIONAL { ?series cdm:study ?study }"]
+    lines += [f"{{ {_SERIES_PATIENT} }}", "OPTIONAL { ?series cdm:study ?study }"]
     return "    " + "\n    ".join(lines)
 
 
