@@ -2,26 +2,31 @@
 
 IRIs of instances are minted from keyed pseudonyms of their identifiers (never the raw identifier), so the
 same patient from DICOM, FHIR and CSV is one node and a re-run mints the same IRIs.
+
+Every value a field rule cannot use is a note of its instance (a problem, which quarantines the instance, when the
+field is required) and is counted per field and kind in the outcome (:mod:`hyperontology.mapping.checks`): dates
+that do not parse or read two ways, numbers, units, values no value map covers, impossible TNM categories, codes
+the hyperontology lacks, diagnoses no cancer concept reaches, and columns a CSV table does not have.
 """
 
 from __future__ import annotations
 
 import fnmatch
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from typing import Any
 
 import pyoxigraph as ox
-from pydicom.datadict import keyword_for_tag
 
-from hyperontology.mapping import units
+from hyperontology.mapping import checks, units
+from hyperontology.mapping.checks import MissingColumn, TnmAxes, field_label
 from hyperontology.mapping.model import EntityRule, FieldRule, MappingSpec, When
-from hyperontology.mapping.transforms import BUILTINS, apply_transform, parse_date, parse_number
+from hyperontology.mapping.transforms import BUILTINS, UnusableValue, apply_transform, parse_number
 from hyperontology.mapping.valuemaps import ValueMap
+from hyperontology.mapping.values import XSD, as_list, empty, get_value, holds, make_literal
 from hyperontology.ontology import codes
 from hyperontology.ontology.api import Hyperontology
 from hyperontology.prefixes import HO, PREFIXES, curie_to_iri
@@ -35,8 +40,8 @@ FREE_TEXT = frozenset({"cdm:studyDescription", "cdm:seriesDescription", "cdm:pro
 _fhir_codes = BUILTINS["fhir_codes"]
 DATA_GRAPH = ox.NamedNode(HO + "graph/data")
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-XSD = "http://www.w3.org/2001/XMLSchema#"
-_TAG = re.compile(r"^\(?([0-9A-Fa-f]{4}),?([0-9A-Fa-f]{4})\)?$")
+#: distinct example values kept per field and kind of problem (the counts cover every value)
+EXAMPLES = 50
 
 
 @dataclass
@@ -50,6 +55,7 @@ class EntityResult:
     quads: list[ox.Quad] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # a required value missing or unusable: quarantine
     notes: list[str] = field(default_factory=list)  # a value left out (reported, the instance still loads)
+    flags: list[tuple[str, str, str]] = field(default_factory=list)  # (field, kind, value): counted per field
 
 
 @dataclass
@@ -60,6 +66,29 @@ class MappingOutcome:
     unmapped: Counter[tuple[str, str]] = field(default_factory=Counter)  # (value map, local value)
     unknown_codes: Counter[str] = field(default_factory=Counter)  # codes (CURIEs) not in the hyperontology
     unmatched_records: list[Record] = field(default_factory=list)
+    field_values: Counter[str] = field(default_factory=Counter)  # field -> values it was given (not empty)
+    field_problems: Counter[tuple[str, str]] = field(default_factory=Counter)  # (field, kind) -> values
+    field_examples: dict[tuple[str, str], Counter[str]] = field(default_factory=dict)  # at most EXAMPLES each
+    missing_columns: list[MissingColumn] = field(default_factory=list)  # once per table and column
+
+    def count(self, result: EntityResult) -> None:
+        """Add the flagged values of an instance to the per-field counts."""
+        for label, kind, value in result.flags:
+            self.flag(label, kind, value)
+
+    def by_field(self) -> dict[str, dict[str, int]]:
+        """Field -> kind of problem -> how many values (JSON-ready, sorted)."""
+        found: dict[str, dict[str, int]] = {}
+        for (label, kind), n in sorted(self.field_problems.items()):
+            found.setdefault(label, {})[kind] = n
+        return found
+
+    def flag(self, label: str, kind: str, value: str) -> None:
+        """Count one value of a field with a problem of this kind (keeping the first EXAMPLES distinct values)."""
+        self.field_problems[(label, kind)] += 1
+        examples = self.field_examples.setdefault((label, kind), Counter())
+        if value in examples or len(examples) < EXAMPLES:
+            examples[value] += 1
 
 
 class Mapper:
@@ -74,6 +103,11 @@ class Mapper:
         self.valuemaps = valuemaps
         self.ontology = ontology
         self._expansions: dict[tuple[str, ...], frozenset[str]] = {}
+
+    @cached_property
+    def tnm(self) -> TnmAxes | None:
+        """The TNM categories by axis (None without an ontology: TNM values are then not checked)."""
+        return None if self.ontology is None else TnmAxes(self.ontology)
 
     def under(self, roots: tuple[str, ...]) -> frozenset[str]:
         """CURIEs of every concept that expanding ``roots`` reaches (cached)."""
@@ -90,7 +124,7 @@ class Mapper:
             return holds(when, record)
         value = _transformed(get_value(record, when.field), when.transforms, record)
         codes = set(_fhir_codes(value, None, {}) or [])
-        codes |= {str(v).strip() for v in _as_list(value) if isinstance(v, str)}
+        codes |= {str(v).strip() for v in as_list(value) if isinstance(v, str)}
         if when.under is not None:
             return bool(codes & self.under(when.under))
         return not codes & self.under(when.not_under or ())
@@ -108,11 +142,11 @@ class Mapper:
                     break
             if found is None:
                 links = [f for r in spec.entities if self._selects(r, record) for f in r.fields if f.link == "patient"]
-                found = next((v for f in links if not _empty(v := _transformed(
+                found = next((v for f in links if not empty(v := _transformed(
                     get_value(record, f.value or ""), f.transforms, record))), None)
             if isinstance(found, list):
                 found = found[0] if found else None
-            self._patient[id(record)] = None if _empty(found) else str(found)
+            self._patient[id(record)] = None if empty(found) else str(found)
         return self._patient[id(record)]
 
     def _selects(self, rule: EntityRule, record: Record) -> bool:
@@ -122,18 +156,34 @@ class Mapper:
 
     def apply(self, records: Iterable[Record]) -> MappingOutcome:
         outcome = MappingOutcome()
+        tables: dict[str, dict[str, list[MissingColumn]]] = {}  # CSV file -> rule -> columns it lacks
         for record in records:
             rules = [(spec, rule) for spec in self.specs if spec.source == record.source
                      for rule in spec.entities if self._selects(rule, record)]
             if not rules:
                 outcome.unmatched_records.append(record)
+            missing = self._missing_columns(record, tables, outcome)
             for spec, rule in rules:
+                for column in missing.get(f"{spec.name}/{rule.name}", ()):
+                    outcome.flag(column.label, checks.COLUMN_MISSING, column.column)
                 result = self._entity(spec, rule, record, outcome)
                 if result is not None and self.shift_dates:
                     self._shift(result, self.patient_of(spec, record))
                 if result is not None:
                     outcome.entities.append(result)
+                    outcome.count(result)
         return outcome
+
+    def _missing_columns(self, record: Record, tables: dict[str, dict[str, list[MissingColumn]]],
+                         outcome: MappingOutcome) -> dict[str, list[MissingColumn]]:
+        """The columns the rules of CSV mappings read that the record's table lacks (found once per table)."""
+        if record.source != "csv":
+            return {}
+        path = record.provenance.path
+        if path not in tables:
+            tables[path] = checks.missing_columns(self.specs, path, record.entity, list(record.fields))
+            outcome.missing_columns += [c for found in tables[path].values() for c in found]
+        return tables[path]
 
     def _entity(
         self, spec: MappingSpec, rule: EntityRule, record: Record, outcome: MappingOutcome
@@ -182,26 +232,35 @@ class Mapper:
         if rule.property in FREE_TEXT and not rule.free_text:
             return []
         raw = rule.constant if rule.constant is not None else get_value(record, rule.value or "")
-        if _empty(raw):
+        if empty(raw):
             raw = rule.default
-        if _empty(raw):
+        if empty(raw):
             if rule.required:
                 result.problems.append(f"required {rule.property} missing ({rule.value})")
             return []
-        value = _transformed(raw, rule.transforms, record)
-        if _empty(value):
-            self._lost(rule, result,
-                       f"{rule.value}={_show(raw)} could not be transformed by {', '.join(rule.transforms)}")
+        label = field_label(result.rule, rule)
+        try:
+            value, failed = _steps(raw, rule.transforms, record)
+        except UnusableValue as exc:
+            outcome.field_values[label] += 1
+            self._lost(rule, result, f"{rule.value}={_show(raw)}: {exc}", exc.kind, raw)
+            return []
+        if failed is not None:
+            outcome.field_values[label] += 1
+            self._lost(rule, result, f"{rule.value}={_show(raw)} could not be transformed by "
+                       f"{', '.join(rule.transforms)}", checks.transform_kind(failed), raw)
             return []
         out = []
         for item in value if isinstance(value, list) else [value]:
+            outcome.field_values[label] += 1  # each value of a list counts (FHIR codings ...)
             obj = self._object(rule, item, record, result, outcome)
             if obj is not None:
                 out.append(obj)
         return out
 
-    def _lost(self, rule: FieldRule, result: EntityResult, why: str) -> None:
+    def _lost(self, rule: FieldRule, result: EntityResult, why: str, kind: str, value: Any) -> None:
         (result.problems if rule.required else result.notes).append(f"{rule.property}: {why}")
+        result.flags.append((field_label(result.rule, rule), kind, _example(value)))
 
     def _object(self, rule: FieldRule, item: Any, record: Record, result: EntityResult,
                 outcome: MappingOutcome) -> ox.NamedNode | ox.Literal | None:
@@ -209,7 +268,8 @@ class Mapper:
             curie = self.valuemaps[rule.valuemap].lookup(item)
             if curie is None:
                 outcome.unmapped[(rule.valuemap, str(item).strip())] += 1
-                self._lost(rule, result, f"value {_show(item)} not in value map {rule.valuemap}")
+                self._lost(rule, result, f"value {_show(item)} not in value map {rule.valuemap}",
+                           checks.NOT_IN_VALUEMAP, item)
                 return None
             return self._concept(curie, rule, result, outcome)
         if rule.link:
@@ -220,13 +280,21 @@ class Mapper:
             return ox.Literal(self.key.uid(rule.pseudonym_uid, str(item)))
         if rule.datatype == "iri":
             return self._concept(str(item), rule, result, outcome)
+        return self._literal(rule, item, record, result)
+
+    def _literal(self, rule: FieldRule, item: Any, record: Record, result: EntityResult) -> ox.Literal | None:
         if rule.unit_to:
             item = self._convert(rule, item, record, result)
             if item is None:
                 return None
-        literal = make_literal(item, rule.datatype or "xsd:string")
+        try:
+            literal = make_literal(item, rule.datatype or "xsd:string")
+        except UnusableValue as exc:
+            self._lost(rule, result, str(exc), exc.kind, item)
+            return None
         if literal is None:
-            self._lost(rule, result, f"{_show(item)} is not a valid {rule.datatype}")
+            self._lost(rule, result, f"{_show(item)} is not a valid {rule.datatype}",
+                       checks.datatype_kind(rule.datatype or ""), item)
         return literal
 
     def _concept(
@@ -235,11 +303,19 @@ class Mapper:
         prefix, _, code = curie.partition(":")
         if prefix not in PREFIXES or (prefix in ("SCT", "LOINC", "NCIT", "ICD10", "ICDO3", "ATC")
                                       and not codes.valid(prefix, code)):
-            self._lost(rule, result, f"{curie!r} is not a valid code")
+            self._lost(rule, result, f"{curie!r} is not a valid code", checks.NOT_A_CODE, curie)
+            return None
+        impossible = self.tnm.problem(rule.property, curie) if self.tnm is not None else None
+        if impossible is not None:
+            self._lost(rule, result, impossible, checks.NOT_TNM, curie)
             return None
         iri = curie_to_iri(curie)
         if self.ontology is not None and iri not in self.ontology:
             outcome.unknown_codes[curie] += 1
+            result.flags.append((field_label(result.rule, rule), checks.UNKNOWN_CODE, curie))
+        elif self.ontology is not None and rule.property in checks.DIAGNOSIS_PROPERTIES and (
+                self.ontology.concept(iri).curie not in self.under(checks.CANCER_ROOTS)):
+            result.flags.append((field_label(result.rule, rule), checks.NOT_CANCER, curie))
         return ox.NamedNode(iri)
 
     def _convert(self, rule: FieldRule, item: Any, record: Record, result: EntityResult) -> float | None:
@@ -249,7 +325,9 @@ class Mapper:
         converted = (None if number is None or rule.unit_to is None
                      else units.convert(number, source or "", rule.unit_to))
         if converted is None:
-            self._lost(rule, result, f"{_show(item)} {source or ''} cannot be expressed in {rule.unit_to}")
+            kind = checks.NOT_A_NUMBER if number is None else checks.NOT_CONVERTIBLE
+            self._lost(rule, result, f"{_show(item)} {source or ''} cannot be expressed in {rule.unit_to}", kind,
+                       f"{item} {source or ''}".strip())
         return converted
 
 
@@ -262,87 +340,25 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _empty(value: Any) -> bool:
-    return value is None or value == "" or value == [] or (isinstance(value, str) and not value.strip())
+def _example(value: Any) -> str:
+    text = str(value).strip()
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _steps(value: Any, transforms: tuple[str, ...], record: Record) -> tuple[Any, str | None]:
+    """The value after the transformations, and the one that gave nothing (None when none did)."""
+    for spec in transforms:
+        value = apply_transform(spec, value, record.fields)
+        if empty(value):
+            return None, spec
+    return value, None
 
 
 def _transformed(value: Any, transforms: tuple[str, ...], record: Record) -> Any:
-    for spec in transforms:
-        if _empty(value):
-            return None
-        value = apply_transform(spec, value, record.fields)
-    return value
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [] if value is None else [value]
-
-
-def holds(when: When, record: Record) -> bool:
-    """Whether a condition of a mapping file holds for a record."""
-    value = get_value(record, when.field)
-    if when.exists is not None:
-        return (not _empty(value)) == when.exists
-    values = [str(v).strip() for v in (value if isinstance(value, list) else [value]) if v is not None]
-    if when.equals is not None:
-        return str(when.equals) in values
-    if when.among is not None:
-        return bool({str(v) for v in when.among} & set(values))
-    if when.matches is not None:
-        return any(re.search(when.matches, v) for v in values)
-    if when.not_matches is not None:
-        return not any(re.search(when.not_matches, v) for v in values)
-    return True
-
-
-def get_value(record: Record, name: str | tuple[str, ...]) -> Any:
-    """A DICOM keyword or tag, a FHIR path (``code.coding``, ``subject``), or a CSV column of a record.
-
-    A tuple of names gives alternatives: the first with a value wins.
-    """
-    if name == "$record":  # the record's own place: file name and locator (for tables without an id column)
-        return f"{record.provenance.path.rsplit('/', 1)[-1]}|{record.provenance.locator}"
-    if isinstance(name, tuple):
-        for alternative in name:
-            value = get_value(record, alternative)
-            if not _empty(value):
-                return value
+    """The value after the transformations; None when one gives nothing or cannot use the value."""
+    if empty(value):
         return None
-    if record.source == "fhir":
-        from hyperontology.sources.fhir import get_path
-
-        values = get_path(dict(record.fields), name)
-        return values[0] if len(values) == 1 else (values or None)
-    if record.source == "dicom":
-        match = _TAG.match(name)
-        if match:
-            name = keyword_for_tag(int(match.group(1) + match.group(2), 16)) or name
-    return record.fields.get(name)
-
-
-def make_literal(value: Any, datatype: str) -> ox.Literal | None:
-    """A typed literal, or None when the value does not fit the datatype."""
-    kind = datatype.removeprefix("xsd:")
-    if kind == "string":
-        return ox.Literal(str(value).strip())
-    if kind in ("date", "dateTime"):
-        iso = parse_date(value)
-        if iso is None:
-            return None
-        return ox.Literal(iso if kind == "date" else iso + "T00:00:00", datatype=ox.NamedNode(XSD + kind))
-    if kind == "boolean":
-        flag = apply_transform("boolean", value) if not isinstance(value, bool) else value
-        return None if flag is None else ox.Literal("true" if flag else "false", datatype=ox.NamedNode(XSD + kind))
-    number = parse_number(value)
-    if number is None:
-        return None
-    if kind == "integer":
-        return ox.Literal(str(int(number)), datatype=ox.NamedNode(XSD + kind)) if number == int(number) else None
     try:
-        text = str(Decimal(repr(number)).normalize()) if kind == "decimal" else repr(number)
-    except InvalidOperation:
+        return _steps(value, transforms, record)[0]
+    except UnusableValue:
         return None
-    if kind == "decimal":  # the XSD canonical form: always a decimal point
-        text = format(Decimal(repr(number)).normalize(), "f")
-        text = text if "." in text else text + ".0"
-    return ox.Literal(text, datatype=ox.NamedNode(XSD + kind))

@@ -1,14 +1,21 @@
 """A set of mapping files with their value maps, loaded and checked together.
 
+Value maps are found on a search path: the shipped ones (``mappings/valuemaps``) always, then the ``valuemaps/``
+folder next to the mapping files, then any folder given; a map of a later folder replaces the one of the same name
+from an earlier folder, and the set keeps a note saying so.
+
 Examples
 --------
 >>> ms = MappingSet.load(default_mappings_dir())
 >>> sorted(ms.sources())
 ['csv', 'dicom', 'fhir']
+>>> "fhir-gender" in ms.valuemaps, ms.notes
+(True, ())
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -26,28 +33,60 @@ def default_mappings_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "mappings"
 
 
+def valuemap_search_path(folders: Iterable[Path | None]) -> list[Path]:
+    """The shipped value-map folder, then ``folders`` in order (each once; absent ones left out)."""
+    path: list[Path] = []
+    for folder in [default_mappings_dir() / "valuemaps", *folders]:
+        if folder is not None and folder.is_dir() and folder.resolve() not in {p.resolve() for p in path}:
+            path.append(folder)
+    return path
+
+
+def layered_valuemaps(folders: Iterable[Path | None]) -> tuple[dict[str, ValueMap], list[str]]:
+    """The value maps of the search path by name, later folders overriding earlier ones, and a note per override."""
+    maps: dict[str, ValueMap] = {}
+    notes: list[str] = []
+    for folder in valuemap_search_path(folders):
+        for name, valuemap in read_valuemaps(folder).items():
+            if name in maps:
+                notes.append(f"value map {name!r}: {valuemap.path} replaces {maps[name].path}")
+            maps[name] = valuemap
+    return maps, notes
+
+
 @dataclass(frozen=True)
 class MappingSet:
     specs: tuple[MappingSpec, ...]
     valuemaps: dict[str, ValueMap]
     directory: Path
+    notes: tuple[str, ...] = ()
 
     @classmethod
     def load(cls, directory: Path, *, valuemaps_dir: Path | None = None) -> MappingSet:
-        """Every ``*.yaml`` mapping of ``directory`` and every value map of ``valuemaps/`` (or ``valuemaps_dir``)."""
-        maps = read_valuemaps(valuemaps_dir or directory / "valuemaps")
+        """Every ``*.yaml`` mapping of ``directory``, with the shipped value maps, those of ``directory/valuemaps``
+        and those of ``valuemaps_dir``, in that order of precedence (the last wins)."""
+        paths = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
+        if not paths:
+            raise MappingError([f"{directory}: [mappings] no *.yaml mapping file here"])
+        return cls.from_files(paths, valuemaps_dirs=[directory / "valuemaps", valuemaps_dir], directory=directory)
+
+    @classmethod
+    def from_files(cls, paths: Sequence[Path], *, valuemaps_dirs: Iterable[Path | None] = (),
+                   directory: Path | None = None) -> MappingSet:
+        """These mapping files, with the value maps of the search path (:func:`layered_valuemaps`)."""
+        if not paths:
+            raise MappingError([f"{directory or '.'}: [mappings] no mapping file given"])
+        maps, notes = layered_valuemaps(valuemaps_dirs)
         known = transforms.names()
         specs, problems = [], []
-        for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
+        for path in paths:
             try:
                 specs.append(load_mapping(path, transforms=known, valuemaps=set(maps)))
             except MappingError as exc:
                 problems += exc.problems
         if problems:
             raise MappingError(problems)
-        if not specs:
-            raise MappingError([f"{directory}: [mappings] no *.yaml mapping file here"])
-        return cls(tuple(specs), maps, directory)
+        return cls(tuple(specs), maps, directory or paths[0].parent, tuple(notes))
 
     def sources(self) -> set[str]:
         return {s.source for s in self.specs}

@@ -16,6 +16,7 @@ import jsonschema
 import yaml
 
 from hyperontology.errors import HyperontologyError
+from hyperontology.mapping.transforms import argument_problem
 from hyperontology.prefixes import PREFIXES
 
 
@@ -202,9 +203,13 @@ def _reference_errors(spec: MappingSpec, lines: dict[tuple[Any, ...], int], know
             if curie.split(":", 1)[0] not in PREFIXES:
                 problems.append(f"{spec.path}:{line}: [prefix] unknown CURIE prefix in {curie!r}")
         names = [(t, id_line) for t in ent.id.transforms] + [(t, f.line) for f in ent.fields for t in f.transforms]
+        names += [(t, ent.line) for t in (ent.when.transforms if ent.when else ())]
+        names += [(t, f.line) for f in ent.fields for t in (f.when.transforms if f.when else ())]
         problems += [f"{spec.path}:{line}: [transform] unknown transformation {t!r}; known: "
                      f"{', '.join(sorted(known_transforms))}" for t, line in names
                      if t.split("(", 1)[0].strip() not in known_transforms]
+        problems += [f"{spec.path}:{line}: [transform] {t}: {why}" for t, line in names
+                     if (why := argument_problem(t)) is not None]
         problems += [f"{spec.path}:{f.line}: [valuemap] no value map named {f.valuemap!r}"
                      for f in ent.fields if f.valuemap and f.valuemap not in known_valuemaps]
     return problems

@@ -2,15 +2,17 @@
 
 A transformation takes a value (and an optional argument written ``name(arg)`` in the mapping file, and
 the whole record) and returns the new value, or None when the value cannot be transformed (the engine
-then reports it). Third parties add transformations through the ``hyperontology.transforms`` entry-point
-group (``name = "module:function"``).
+then reports it); it raises :class:`UnusableValue` when it can say why (an ambiguous date). Third parties add
+transformations through the ``hyperontology.transforms`` entry-point group (``name = "module:function"``).
+An argument a built-in cannot use (``date(dayfirst)``) is found by :func:`argument_problem` when the mapping
+file is checked.
 
 Examples
 --------
 >>> apply_transform("dicom_age_years", "045Y")
 45.0
->>> apply_transform("date", "20200112")
-'2020-01-12'
+>>> apply_transform("date", "20200112"), apply_transform("date(day-first)", "31.10.98")
+('2020-01-12', '1998-10-31')
 >>> apply_transform("code(SCT)", "254637007")
 'SCT:254637007'
 >>> apply_transform("fhir_reference", {"reference": "Patient/123"})
@@ -29,7 +31,7 @@ from functools import cache
 from importlib.metadata import entry_points
 from typing import Any
 
-from hyperontology.dates import iso_date_part, read_date
+from hyperontology.dates import Ambiguous, date_forms, form_problem, read_cell_date
 from hyperontology.errors import HyperontologyError
 from hyperontology.sources.fhir import reference_id
 
@@ -45,11 +47,21 @@ SYSTEMS: Mapping[str, str] = {
     "http://dicom.nema.org/resources/ontology/DCM": "DCM", "http://radlex.org": "RADLEX",
     "http://www.radlex.org": "RADLEX", "https://cancerimage.eu/ontology/EUCAIM": "EUCAIM",
 }
-_DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y/%m/%d", "%Y-%m-%dT%H:%M:%S")
 
 
 class TransformError(HyperontologyError):
     """A mapping names a transformation that does not exist."""
+
+
+class UnusableValue(HyperontologyError):
+    """A transformation cannot use a value and says why; the engine leaves the value out and reports the reason.
+
+    ``kind`` names the problem in per-field counts (``ambiguous date``). Never escapes the mapping engine.
+    """
+
+    def __init__(self, reason: str, *, kind: str) -> None:
+        super().__init__(reason)
+        self.kind = kind
 
 
 def _first(value: Any, arg: str | None, record: Mapping[str, Any]) -> Any:
@@ -60,11 +72,17 @@ def _text(fn: Callable[[str], str]) -> Transform:
     return lambda v, a, r: fn(str(v)) if v is not None else None
 
 
-def parse_date(value: Any) -> str | None:
-    """ISO ``YYYY-MM-DD`` from a date in one of the common formats (DICOM, ISO, day-first), else None."""
+def parse_date(value: Any, forms: tuple[str, ...] = ()) -> str | None:
+    """ISO ``YYYY-MM-DD`` of a date read in ``forms`` (:func:`hyperontology.dates.read_cell_date`; default: ISO,
+    DICOM, year first, or day and month when they read one way only), else None.
+
+    Raises :class:`UnusableValue` for a day and month that read both ways: the mapping must say which.
+    """
     if isinstance(value, datetime | date):
         return value.isoformat()[:10]
-    day = read_date(iso_date_part(str(value).strip(), any_time=True), _DATE_FORMATS)
+    day = read_cell_date(value, forms)
+    if isinstance(day, Ambiguous):
+        raise UnusableValue(f"{day}; say which with date(day-first) or date(month-first)", kind="ambiguous date")
     return None if day is None else day.isoformat()
 
 
@@ -186,7 +204,7 @@ def _tnm(value: Any, arg: str | None, record: Mapping[str, Any]) -> str | None:
 
 BUILTINS: Mapping[str, Transform] = {
     "strip": _text(str.strip), "upper": _text(str.upper), "lower": _text(str.lower), "first": _first,
-    "date": lambda v, a, r: parse_date(v), "number": lambda v, a, r: parse_number(v),
+    "date": lambda v, a, r: parse_date(v, date_forms(a)), "number": lambda v, a, r: parse_number(v),
     "integer": lambda v, a, r: None if (n := parse_number(v)) is None else int(n),
     "dicom_age_years": _age_years, "boolean": _boolean, "code": _code, "code_in_system": _code_from_system,
     "fhir_reference": _fhir_reference, "fhir_codes": _fhir_codes, "fhir_code": _fhir_code,
@@ -207,6 +225,26 @@ def registry() -> Mapping[str, Transform]:
 
 def names() -> set[str]:
     return set(registry())
+
+
+#: built-ins whose argument is checked with the mapping file: name -> why an argument is unusable (or None)
+ARGUMENT_CHECKS: Mapping[str, Callable[[str | None], str | None]] = {"date": form_problem}
+
+
+def argument_problem(spec: str) -> str | None:
+    """Why the argument of a transformation call cannot be used, or None (also for names it does not know).
+
+    Examples
+    --------
+    >>> argument_problem("date(%d/%m/%y)") is None, argument_problem("date(%d/%m)")
+    (True, "'%d/%m' reads no year (%Y or %y)")
+    """
+    try:
+        name, arg = split_call(spec)
+    except TransformError as exc:
+        return str(exc)
+    check = ARGUMENT_CHECKS.get(name)
+    return None if check is None else check(arg)
 
 
 def split_call(spec: str) -> tuple[str, str | None]:

@@ -52,9 +52,9 @@ def test_new_key_is_created_once(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 
 def test_mapping_check_lists_unmapped_values(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     table = tmp_path / "patient-information.csv"
-    table.write_text("mrn,gender,birthsex\n1,female,F\n2,femme,W\n3,femme,F\n")
+    table.write_text("mrn,gender,birthsex,dateOfBirth\n1,female,F,1980-01-01\n2,femme,W,\n3,femme,F,\n")
     assert main(["mapping", "check", str(table), "--json"]) == 0
-    data = json.loads(capsys.readouterr().out.split("\n", 1)[1])
+    data = json.loads(capsys.readouterr().out)  # JSON only, no line before it
     assert data["unmapped_values"] == {"fhir-gender\tfemme": 2, "dicom-sex\tW": 1}
 
 

@@ -408,7 +408,7 @@ def test_unit_conversion(tmp_path: Path) -> None:
         ({"age": "47"}, "cdm:age", ("47", "integer")),
         ({"age": "47.0"}, "cdm:age", ("47", "integer")),
         ({"dob": "20200112"}, "cdm:birthDate", ("2020-01-12T00:00:00", "dateTime")),
-        ({"dob": "12/01/2020"}, "cdm:birthDate", ("2020-01-12T00:00:00", "dateTime")),
+        ({"dob": "31/01/2020"}, "cdm:birthDate", ("2020-01-31T00:00:00", "dateTime")),  # 12/01/2020 is ambiguous
         ({"dead": "yes"}, "cdm:deceased", ("true", "boolean")),
         ({"dead": "No"}, "cdm:deceased", ("false", "boolean")),
     ],
