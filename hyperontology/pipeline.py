@@ -2,7 +2,8 @@
 
 Every input is accounted for: each file is read by a source or rejected ("no source reads this file"); each
 unit in it becomes a record or a rejection with its reason; each record is loaded, quarantined (kept in the
-quarantine graph with the reason) or not mapped (no mapping selects it).
+quarantine graph with the reason) or not mapped (no mapping selects it). A reader or the mapping failing on one
+file or record (a bug) rejects that file or record with the error, never the run.
 
 Order and batches do not matter: ingesting the same inputs in one run, or split into several runs in any order,
 leaves the same data graph, and what a run loads always conforms to the CDM shapes as ``hyperontology validate``
@@ -49,6 +50,7 @@ from hyperontology.ontology.closure import subsumption_triples
 from hyperontology.ontology.files import bundled_dir, module_files
 from hyperontology.ontology.schemes import VERSION
 from hyperontology.prefixes import curie_to_iri
+from hyperontology.progress import Advance, Progress
 from hyperontology.pseudonymize.keys import PseudonymKey
 from hyperontology.sources.base import Provenance, Record, Rejection
 from hyperontology.sources.registry import SOURCES, source_for
@@ -66,6 +68,8 @@ QUARANTINED_INSTANCE = ox.NamedNode(HO_NS + "quarantinedInstance")
 #: series record fields that are counts over every instance of the series (see sources.series)
 COUNTED_FIELDS = frozenset({"NumberOfInstances", "NumberOfFrames"})
 _DELETE_CHUNK = 2000
+#: the most items a list of the report holds (violations, quarantined, notes); ``<list>_more`` counts the rest
+REPORT_CAP = 500
 
 
 @dataclass(frozen=True)
@@ -105,45 +109,45 @@ def discover(paths: Iterable[Path]) -> Iterator[Path]:
 
 
 def read_file(path: Path) -> tuple[str, str | None, list[Record | Rejection]]:
-    """All records and rejections of one file (runs in worker processes with --jobs)."""
+    """All records and rejections of one file (runs in worker processes with --jobs), and the file as their
+    provenance names it (a name that is not UTF-8 with its bytes as ``\\xNN``: see ``sources.base.utf8_safe``)."""
+    where = Provenance(str(path))
     if not path.is_file():
-        return str(path), None, [Rejection(Provenance(str(path)), "no such file")]
+        return where.path, None, [Rejection(where, "no such file")]
     source = source_for(path)
     if source is None:
-        return str(path), None, [Rejection(Provenance(str(path)), "no source reads this file type")]
+        return where.path, None, [Rejection(where, "no source reads this file type")]
     try:
         items = list(source.read(path))
     except Exception as exc:  # noqa: BLE001 - a source bug must not lose the other files
-        items = [Rejection(Provenance(str(path)), f"reader failed: {exc.__class__.__name__}: {exc}")]
-    return str(path), source.name, items
+        items = [Rejection(where, f"reader failed: {exc.__class__.__name__}: {exc}")]
+    return where.path, source.name, items
 
 
-def read_all(files: list[Path], jobs: int, progress: bool) -> list[tuple[str, str | None, list[Record | Rejection]]]:
-    """Read every file, in ``jobs`` worker processes; the workers end when this process does, even if killed."""
-    bar = _progress(len(files), "reading", progress)
+def read_all(files: list[Path], jobs: int,
+             advance: Advance | None = None) -> list[tuple[str, str | None, list[Record | Rejection]]]:
+    """Read every file, in ``jobs`` worker processes; the workers end when this process does, even if killed.
+
+    ``advance(1)`` is called after each file (progress).
+    """
     out = []
     if jobs > 1 and len(files) > 1:
         with ProcessPoolExecutor(max_workers=jobs, initializer=watch_parent, initargs=(os.getpid(),)) as pool:
             for result in pool.map(read_file, files, chunksize=max(1, len(files) // (jobs * 8))):
                 out.append(result)
-                bar.update(1)
+                if advance:
+                    advance(1)
     else:
         for path in files:
             out.append(read_file(path))
-            bar.update(1)
-    bar.close()
+            if advance:
+                advance(1)
     return out
 
 
 def read_records(paths: Iterable[Path], *, jobs: int = 1) -> list[Record]:
     """Every record of the files under ``paths`` (rejections left out: ``ingest`` reports them)."""
-    return [i for _, _, items in read_all(list(discover(paths)), jobs, False) for i in items if isinstance(i, Record)]
-
-
-def _progress(total: int, desc: str, enabled: bool) -> Any:
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc=desc, unit="file", disable=not enabled, leave=False)
+    return [i for _, _, items in read_all(list(discover(paths)), jobs) for i in items if isinstance(i, Record)]
 
 
 def counted_properties(specs: Iterable[MappingSpec]) -> frozenset[str]:
@@ -173,27 +177,30 @@ class Ingest:
 
     def run(self, paths: list[Path]) -> dict[str, Any]:
         clock = time.perf_counter()
-        files = list(discover(paths))
-        records = self._read(files)
-        facts = [self._fact(f) for f in instance_facts(records)]
-        with open_store(self.options.store_path) as store:
-            grouped, members = group_series(records, totals(facts + self._stored_facts(store, facts)))
-            outcome = self.mapper.apply(grouped)
-            good = [e for e in outcome.entities if e.iri and not e.problems]
-            reconciler = Reconciler(store, self.ontology, validate=self.options.validate,
-                                    aggregates=counted_properties(self.options.mappings.specs))
-            decision = reconciler.decide(q for e in good for q in e.quads)
-            quads = decision.add + self._extra_quads(outcome, members, facts)
-            added = self._store(store, quads)
-            _delete(store, decision.remove)
+        with Progress(enabled=self.options.progress) as progress:
+            files = list(discover(paths))
+            with progress.step("reading", len(files)) as advance:
+                records = self._read(files, advance)
+            with open_store(self.options.store_path) as store:
+                with progress.step(f"mapping {len(records)} records"):
+                    outcome, members, facts = self._map(store, records)
+                good = [e for e in outcome.entities if e.iri and not e.problems]
+                with progress.step("validating" if self.options.validate else "reconciling"):
+                    reconciler = Reconciler(store, self.ontology, validate=self.options.validate,
+                                            aggregates=counted_properties(self.options.mappings.specs))
+                    decision = reconciler.decide(q for e in good for q in e.quads)
+                quads = decision.add + self._extra_quads(outcome, members, facts)
+                added = self._store(store, quads, progress)
+                with progress.step("removing superseded triples", len(decision.remove)) as advance:
+                    _delete(store, decision.remove, advance)
         self._account(outcome, decision, members)
         report = self._report(outcome, decision, added, time.perf_counter() - clock, len(files))
         report["totals"]["triples_removed"] = sum(1 for q in decision.remove if q.graph_name == GRAPHS["data"])
         return report
 
-    def _read(self, files: list[Path]) -> list[Record]:
+    def _read(self, files: list[Path], advance: Advance) -> list[Record]:
         records: list[Record] = []
-        for path, source, items in read_all(files, self.options.jobs, self.options.progress):
+        for path, source, items in read_all(files, self.options.jobs, advance):
             account = self.accounts.setdefault(path, FileAccount(path, source))
             for item in items:
                 if isinstance(item, Rejection):
@@ -202,6 +209,38 @@ class Ingest:
                     account.records += 1
                     records.append(item)
         return records
+
+    def _map(self, store: Store, records: list[Record],
+             ) -> tuple[MappingOutcome, dict[int, list[Record]], list[InstanceFact]]:
+        """The mapping of the records (DICOM instances grouped into series), the instances each series record stands
+        for, and the instance facts. A record the mapping fails on (a bug: bad data should never make it fail) is
+        rejected with the reason and the others are mapped without it, as a reader failure loses only its file."""
+        facts = [self._fact(f) for f in instance_facts(records)]
+        grouped, members = group_series(records, totals(facts + self._stored_facts(store, facts)))
+        try:
+            return self.mapper.apply(grouped), members, facts
+        except Exception:  # noqa: BLE001 - find the records it fails on; if none fails alone, it fails again below
+            failed = self._reject_failing(grouped, members)
+        kept = [r for r in records if id(r) not in failed]
+        facts = [self._fact(f) for f in instance_facts(kept)]
+        grouped, members = group_series(kept, totals(facts + self._stored_facts(store, facts)))
+        return self.mapper.apply(grouped), members, facts
+
+    def _reject_failing(self, grouped: list[Record], members: dict[int, list[Record]]) -> set[int]:
+        """Map each record alone and reject those the mapping fails on (for a series, each of its instances); the
+        ids of the rejected records."""
+        failed: set[int] = set()
+        for record in grouped:
+            try:
+                self.mapper.apply([record])
+            except Exception as exc:  # noqa: BLE001 - reported as the record's rejection
+                for source in members.get(id(record), [record]):
+                    failed.add(id(source))
+                    account = self.accounts[source.provenance.path]
+                    account.records -= 1
+                    account.rejected.append({"locator": source.provenance.locator,
+                                             "reason": f"mapping failed: {type(exc).__name__}: {exc}"})
+        return failed
 
     # ------------------------------------------------------------------------- DICOM instance facts
     def _fact(self, fact: InstanceFact) -> InstanceFact:
@@ -265,7 +304,7 @@ class Ingest:
                     ox.Quad(ox.NamedNode(self.run_iri), ox.NamedNode(PROV + "used"), node, g)]
         return out
 
-    def _store(self, store: Store, quads: list[ox.Quad]) -> int:
+    def _store(self, store: Store, quads: list[ox.Quad], progress: Progress) -> int:
         run = ox.NamedNode(self.run_iri)
         g = GRAPHS["provenance"]
         now = ox.Literal(datetime.now(UTC).isoformat(), datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#dateTime"))
@@ -273,8 +312,11 @@ class Ingest:
                           ox.NamedNode(PROV + "Activity"), g), ox.Quad(run, ox.NamedNode(PROV + "endedAtTime"), now, g)]
         quads += [ox.Quad(run, ox.NamedNode(HO_NS + "mappingFile"), ox.Literal(f"{s.name}@{s.version}"), g)
                   for s in self.options.mappings.specs]
-        store.ensure_ontology(module_files(bundled_dir()), VERSION, subsumption_triples(self.ontology))
-        return store.load(quads).get("data", 0)
+        if store.ontology_release() != VERSION:
+            with progress.step("loading the hyperontology into the store (once per release)"):
+                store.ensure_ontology(module_files(bundled_dir()), VERSION, subsumption_triples(self.ontology))
+        with progress.step(f"writing {len(quads)} triples"):
+            return store.load(quads).get("data", 0)
 
     # ------------------------------------------------------------------------- the report
     def _account(self, outcome: MappingOutcome, decision: Decision, members: dict[int, list[Record]]) -> None:
@@ -325,28 +367,37 @@ class Ingest:
             "inputs": [a.__dict__ for a in accounts],
             "unmapped_values": unmapped,
             "unknown_codes": dict(outcome.unknown_codes.most_common()),
+            "field_problems": outcome.by_field(),
             "violations": {"by_shape": dict(Counter(v.shape for v in violations).most_common()),
-                           "items": [v.as_dict() for v in violations[:500]]},
-            "quarantined_values": [{"instance": s, "property": p, "value": v}
-                                   for s, p, v in decision.withheld][:500],
-            "quarantined": [{"instance": e.iri, "rule": e.rule, "source": str(e.record.provenance),
-                             "reasons": e.problems + decision.reasons.get(e.iri, [])}
-                            for e in outcome.entities if _quarantined(e, decision)][:500],
-            "notes": [{"instance": e.iri, "source": str(e.record.provenance), "note": n}
-                      for e in outcome.entities for n in e.notes][:500],
+                           **_capped("items", [v.as_dict() for v in violations])},
+            **_capped("quarantined_values", [{"instance": s, "property": p, "value": v}
+                                             for s, p, v in decision.withheld]),
+            **_capped("quarantined", [{"instance": e.iri, "rule": e.rule, "source": str(e.record.provenance),
+                                       "reasons": e.problems + decision.reasons.get(e.iri, [])}
+                                      for e in outcome.entities if _quarantined(e, decision)]),
+            **_capped("notes", [{"instance": "", "source": c.table, "note": str(c)} for c in outcome.missing_columns]
+                      + [{"instance": e.iri, "source": str(e.record.provenance), "note": n}
+                         for e in outcome.entities for n in e.notes]),
         }
+
+
+def _capped(key: str, items: list[Any]) -> dict[str, Any]:
+    """A list of the report under ``key``, its first :data:`REPORT_CAP` items, and ``key_more``: how many more."""
+    return {key: items[:REPORT_CAP], f"{key}_more": max(0, len(items) - REPORT_CAP)}
 
 
 def _quarantined(entity: EntityResult, decision: Decision) -> bool:
     return bool(entity.problems) or not entity.iri or entity.iri in decision.quarantined
 
 
-def _delete(store: Store, quads: list[ox.Quad]) -> None:
+def _delete(store: Store, quads: list[ox.Quad], advance: Advance | None = None) -> None:
     """Delete quads, a SPARQL ``DELETE DATA`` per chunk (each one atomic)."""
     for start in range(0, len(quads), _DELETE_CHUNK):
-        body = " ".join(f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} {q.object} }}"
-                        for q in quads[start:start + _DELETE_CHUNK])
+        chunk = quads[start:start + _DELETE_CHUNK]
+        body = " ".join(f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} {q.object} }}" for q in chunk)
         store.update(f"DELETE DATA {{ {body} }}")
+        if advance:
+            advance(len(chunk))
 
 
 def ingest(paths: list[Path], options: IngestOptions, *, ontology: Hyperontology) -> dict[str, Any]:

@@ -5,8 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from hyperontology import Hyperontology, load_ontology
+
+# The suite passes on a slow machine (one core, a loaded CI runner): no property test fails on the wall clock
+# (Hypothesis' default 200 ms deadline per example, its too_slow health check). Tests set their own examples.
+settings.register_profile("hyperontology", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("hyperontology")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"

@@ -26,3 +26,14 @@ def test_notebook_runs(path: Path) -> None:
 
 def test_there_is_a_notebook() -> None:
     assert NOTEBOOKS
+
+
+def test_the_curating_notebook_is_committed_with_its_outputs() -> None:
+    """A curator reads the notebook on the web before running it: every code cell that prints or shows something
+    is committed with its output, executed top to bottom in one kernel (nbclient; re-run it after a change)."""
+    path = next(p for p in NOTEBOOKS if p.name == "curating-a-mapping.ipynb")
+    code = [c for c in json.loads(path.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code"]
+    assert [c["execution_count"] for c in code] == list(range(1, len(code) + 1))
+    showing = [c for c in code if "print(" in "".join(c["source"]) or "main([" in "".join(c["source"])]
+    assert showing and all(c["outputs"] for c in showing)
+    assert not [o for c in code for o in c["outputs"] if o["output_type"] == "error"]

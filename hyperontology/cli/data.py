@@ -1,4 +1,5 @@
-"""``hyperontology ingest | validate | export | mapping check``: the data pipeline from the command line."""
+"""``hyperontology ingest | validate | export | scan | quickstart``: the data pipeline from the command line
+(``mapping check``: :mod:`hyperontology.cli.mapping`)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,15 @@ from typing import Any
 
 import rdflib
 
-from hyperontology.mapping.engine import Mapper
+from hyperontology.cli import mapping as mapping_cli
 from hyperontology.mapping.loader import MappingSet, default_mappings_dir
-from hyperontology.ontology.api import load_ontology
-from hyperontology.pipeline import IngestOptions, group_series, ingest, read_records
+from hyperontology.ontology.api import Hyperontology, load_ontology
+from hyperontology.pipeline import IngestOptions, ingest, read_records
+from hyperontology.prefixes import iri_to_curie
+from hyperontology.progress import on_terminal, step
 from hyperontology.pseudonymize.keys import PseudonymKey, load_key, new_key_file
 from hyperontology.store.base import FORMATS, GRAPHS, is_remote, open_store
-from hyperontology.validation.shacl import validate_store_export
+from hyperontology.validation.shacl import DATA_NS, Violation, validate_store_export
 
 DEFAULT_STORE = Path("hyperontology-store")
 
@@ -35,7 +38,7 @@ def register(commands: Any) -> None:
     ing.add_argument("--no-date-shift", action="store_true",
                      help="store true dates (default: every date moves by the patient's keyed offset)")
     ing.add_argument("--quiet", action="store_true", help="no progress bar")
-    ing.set_defaults(run=cmd_ingest)
+    ing.set_defaults(run=cmd_ingest, inputs=("paths",))
     val = commands.add_parser("validate", help="validate the store's CDM data against the SHACL shapes")
     _store_args(val)
     val.add_argument("--report", type=Path, help="write the violations as JSON")
@@ -50,20 +53,14 @@ def register(commands: Any) -> None:
     scan = commands.add_parser("scan", help="search the store for every raw identifier of the given inputs")
     scan.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     _store_args(scan)
-    scan.set_defaults(run=cmd_scan)
+    scan.set_defaults(run=cmd_scan, inputs=("paths",))
     quick = commands.add_parser("quickstart", help="ingest the sample data (pydicom's test files and the shipped "
                                 "clinical samples) into an embedded store and query it")
     _store_args(quick)
     quick.add_argument("--serve", action="store_true", help="then serve the store on localhost (SPARQL + search)")
     quick.add_argument("--port", type=int, default=8000, help="port for --serve (default 8000)")
     quick.set_defaults(run=cmd_quickstart)
-    mapping = commands.add_parser("mapping", help="check mapping files and what they leave unmapped")
-    sub = mapping.add_subparsers(dest="action", required=True, metavar="ACTION")
-    chk = sub.add_parser("check", help="validate mapping files; with PATHs, list unmapped values with counts")
-    chk.add_argument("paths", nargs="*", type=Path, metavar="PATH")
-    _mapping_args(chk)
-    chk.add_argument("--json", action="store_true")
-    chk.set_defaults(run=cmd_mapping_check)
+    mapping_cli.register(commands)
 
 
 def store_location(text: str) -> Path | str:
@@ -83,11 +80,15 @@ def _store_args(parser: argparse.ArgumentParser) -> None:
 
 def _mapping_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mappings", type=Path, help="mapping directory (default: the shipped mappings)")
-    parser.add_argument("--valuemaps", type=Path, help="value-map directory (default: MAPPINGS/valuemaps)")
+    parser.add_argument("--valuemaps", type=Path,
+                        help="value-map directory layered over the shipped value maps and MAPPINGS/valuemaps")
 
 
 def _mappings(args: argparse.Namespace) -> MappingSet:
-    return MappingSet.load(args.mappings or default_mappings_dir(), valuemaps_dir=args.valuemaps)
+    mappings = MappingSet.load(args.mappings or default_mappings_dir(), valuemaps_dir=args.valuemaps)
+    for note in mappings.notes:
+        print(f"note: {note}", file=sys.stderr)
+    return mappings
 
 
 def _key(args: argparse.Namespace) -> PseudonymKey:
@@ -99,12 +100,18 @@ def _key(args: argparse.Namespace) -> PseudonymKey:
     return load_key(args.key_file)
 
 
+def loaded_ontology(progress: bool) -> Hyperontology:
+    """The bundled hyperontology, with progress on a terminal (the first load builds its cache: about 10 s)."""
+    with step("loading the hyperontology (the first run builds its cache)", enabled=progress):
+        return load_ontology()
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     key = _key(args)
     options = IngestOptions(key=key, mappings=_mappings(args), store_path=args.store, jobs=max(1, args.jobs),
-                            validate=not args.no_validate, progress=not args.quiet and sys.stderr.isatty(),
+                            validate=not args.no_validate, progress=not args.quiet and on_terminal(),
                             shift_dates=not args.no_date_shift)
-    report = ingest(list(args.paths), options, ontology=load_ontology())
+    report = ingest(list(args.paths), options, ontology=loaded_ontology(options.progress))
     if args.report:
         args.report.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     t = report["totals"]
@@ -117,18 +124,65 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     unmapped = sum(sum(v.values()) for v in report["unmapped_values"].values())
     if unmapped:
         print(f"{unmapped} values not in a value map (see the report, or `hyperontology mapping check PATH`)")
+    print_field_problems(report)
     return 0
+
+
+def print_field_problems(report: dict[str, Any]) -> None:
+    """The values each field left out or flagged, counted by kind, and the columns tables lack."""
+    for note in (n["note"] for n in report.get("notes", []) if not n["instance"]):
+        print(f"note: {note}")
+    problems = report.get("field_problems", {})
+    if problems:
+        print("values left out or flagged, by field (`hyperontology mapping check MAPPING DATA` shows examples):")
+    for label, kinds in problems.items():
+        print(f"  {label}: " + ", ".join(f"{n} {kind}" for kind, n in kinds.items()))
+    more = {k.removesuffix("_more"): n for k, n in report.items() if k.endswith("_more") and n}
+    if report.get("violations", {}).get("items_more"):
+        more["violations"] = report["violations"]["items_more"]
+    if more:
+        print("the report lists the first 500 of: " + ", ".join(f"{k} ({n} more)" for k, n in more.items()))
+
+
+#: results ``validate`` prints (then how many more, and counts by shape)
+SHOWN = 50
+
+
+def violation_line(v: Violation) -> str:
+    """One result as ``validate`` prints it: severity, instance, property, message and the offending value.
+
+    Examples
+    --------
+    >>> print(violation_line(Violation("https://w3id.org/hyperontology/data/condition/1",
+    ...     "https://w3id.org/hyperontology/cdm#diagnosisCode", "http://snomed.info/id/9", "not a concept",
+    ...     "Warning", "cdm:diagnosisCode: diagnosis code is a known concept")))
+    Warning: data:condition/1 cdm:diagnosisCode: not a concept (value: SCT:9)
+    """
+    def short(iri: str) -> str:
+        if iri.startswith(DATA_NS):
+            return "data:" + iri.removeprefix(DATA_NS)
+        return iri_to_curie(iri) or iri
+
+    value = f" (value: {short(v.value)})" if v.value else ""
+    return f"{v.severity}: {short(v.focus)} {short(v.path)}: {v.message}{value}"
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     with open_store(args.store, read_only=True) as store:
         data = store.export(None, "nt", graphs=["data"]) or b""
     graph = rdflib.Graph().parse(data=data.decode("utf-8"), format="nt") if data else rdflib.Graph()
-    violations = validate_store_export(graph, load_ontology())
+    onto = loaded_ontology(on_terminal())
+    with step(f"validating {len(graph)} triples (SHACL)", enabled=True):
+        violations = validate_store_export(graph, onto)
     if args.report:
         args.report.write_text(json.dumps([v.as_dict() for v in violations], indent=2) + "\n", encoding="utf-8")
-    for v in violations[:50]:
-        print(f"{v.severity}: {v.focus} {v.path}: {v.message}")
+    for v in violations[:SHOWN]:
+        print(violation_line(v))
+    if len(violations) > SHOWN:
+        print(f"... {len(violations) - SHOWN} more" + (f" (all in {args.report})" if args.report else
+                                                       " (--report FILE lists them all)"))
+    for shape, n in Counter(v.shape for v in violations).most_common():
+        print(f"  {n:6}  {shape}")
     errors = [v for v in violations if v.severity == "Violation"]
     print(f"{len(graph)} triples; {len(errors)} violations, {len(violations) - len(errors)} warnings: "
           f"{'conforms' if not errors else 'does not conform'}")
@@ -141,31 +195,6 @@ def cmd_export(args: argparse.Namespace) -> int:
         data = store.export(args.output, args.format, graphs=graphs)
     if data is not None:
         sys.stdout.buffer.write(data)
-    return 0
-
-
-def cmd_mapping_check(args: argparse.Namespace) -> int:
-    mappings = _mappings(args)
-    print(f"{len(mappings.specs)} mapping files valid: " + ", ".join(f"{s.name}@{s.version}" for s in mappings.specs))
-    if not args.paths:
-        return 0
-    records = read_records(args.paths)
-    grouped, _ = group_series(records)
-    mapper = Mapper(mappings.specs, key=PseudonymKey(bytes(32)), valuemaps=mappings.valuemaps,
-                    ontology=load_ontology())
-    outcome = mapper.apply(grouped)
-    unmatched = Counter(f"{r.source}:{r.entity}" for r in outcome.unmatched_records)
-    data = {"unmapped_values": {f"{vm}\t{value}": n for (vm, value), n in outcome.unmapped.most_common()},
-            "unknown_codes": dict(outcome.unknown_codes.most_common()), "records_not_mapped": dict(unmatched)}
-    if args.json:
-        print(json.dumps(data, indent=2, ensure_ascii=False))
-        return 0
-    print("value map\tvalue\tcount (not in the value map: extend it)")
-    for key, n in data["unmapped_values"].items():
-        print(f"{key}\t{n}")
-    unknown = ", ".join(f"{c} ({n})" for c, n in data["unknown_codes"].items())
-    print("codes not in the hyperontology: " + (unknown or "none"))
-    print("records no mapping selects: " + (", ".join(f"{k} ({n})" for k, n in unmatched.items()) or "none"))
     return 0
 
 
@@ -203,8 +232,9 @@ def cmd_quickstart(args: argparse.Namespace) -> int:
     else:
         key = new_key_file(key_path)
         print(f"demo pseudonymization key written to {key_path}", file=sys.stderr)
-    options = IngestOptions(key=key, mappings=MappingSet.load(default_mappings_dir()), store_path=args.store)
-    report = ingest(sample_inputs(), options, ontology=load_ontology())
+    options = IngestOptions(key=key, mappings=MappingSet.load(default_mappings_dir()), store_path=args.store,
+                            progress=on_terminal())
+    report = ingest(sample_inputs(), options, ontology=loaded_ontology(options.progress))
     report_path = args.store.with_name(args.store.name + "-report.json")
     report_path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     t = report["totals"]

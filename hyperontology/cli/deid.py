@@ -13,6 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import re
+import sys
+import warnings
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -78,6 +85,61 @@ def _summary(entries: list[AuditEntry], rejected: list[dict[str, str]]) -> dict[
             "rejected": len(rejected), "flagged_burned_in": sum(1 for e in entries if e.burned_in and not e.excluded)}
 
 
+def value_free(message: str) -> str:
+    """A pydicom warning as it may be shown: quoted values, UID-like and other long numbers blanked, links cut.
+
+    Examples
+    --------
+    >>> value_free("Invalid value for VR UI: '1.2.826.0.1.77'. Please see <https://dicom.nema.org/x> for allowed ...")
+    "Invalid value for VR UI: '…'."
+    >>> value_free("Invalid value for VR DA: 20190101x")
+    'Invalid value for VR DA: …'
+    """
+    text = re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", message)
+    text = re.sub(r"\s*Please see .*$|<https?://[^>]*>", "", text, flags=re.DOTALL)
+    return re.sub(r"\S*\d[\d.^\\-]{5,}\S*", "…", text).strip()
+
+
+class _Counting(logging.Handler):
+    def __init__(self, seen: Counter[str]) -> None:
+        super().__init__(logging.WARNING)
+        self.seen = seen
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.seen[value_free(record.getMessage())] += 1
+
+
+@contextmanager
+def pydicom_output_captured() -> Iterator[Counter[str]]:
+    """pydicom's warnings and log records of the block (they quote the inputs' values), counted, value-free, and
+    kept off the terminal. pydicom both warns and logs most of them: each counts once."""
+    seen: Counter[str] = Counter()
+    logger = logging.getLogger("pydicom")
+    handler, propagate = _Counting(Counter()), logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield seen
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+    seen.update(value_free(str(w.message)) for w in caught)
+    for message, count in handler.seen.items():  # logged and not warned
+        seen[message] = max(seen[message], count)
+
+
+def _report_warnings(seen: Counter[str]) -> None:
+    if not seen:
+        return
+    total = sum(seen.values())
+    print(f"pydicom gave {total} warning{'' if total == 1 else 's'} about values of the inputs (values not shown):",
+          file=sys.stderr)
+    for message, count in seen.most_common():
+        print(f"  {count:5}  {message}", file=sys.stderr)
+
+
 def cmd_deidentify(args: argparse.Namespace) -> int:
     key = load_key(args.key_file)
     profile = load_profile(args.profile) if args.profile else default_profile()
@@ -87,15 +149,18 @@ def cmd_deidentify(args: argparse.Namespace) -> int:
     entries: list[AuditEntry] = []
     rejected: list[dict[str, str]] = []
     written: set[str] = set()
-    for source in _inputs(args.input, args.output):
-        try:
-            entries.append(_one(engine, source, args.output, written))
-        except DeidentificationError as exc:
-            rejected.append({"source": engine.source_id(source), "reason": exc.reason})
+    with pydicom_output_captured() as seen:
+        for source in _inputs(args.input, args.output):
+            try:
+                entries.append(_one(engine, source, args.output, written))
+            except DeidentificationError as exc:
+                rejected.append({"source": engine.source_id(source), "reason": exc.reason})
+    _report_warnings(seen)
     summary = _summary(entries, rejected)
     if args.audit:
         report = {"key_id": key.key_id, "profile": asdict(profile), "summary": summary,
-                  "files": [e.to_dict() for e in entries], "rejected": rejected}
+                  "files": [e.to_dict() for e in entries], "rejected": rejected,
+                  "pydicom_warnings": dict(seen.most_common())}
         args.audit.parent.mkdir(parents=True, exist_ok=True)
         args.audit.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     print(" ".join(f"{name}={count}" for name, count in summary.items()) + f" key_id={key.key_id}")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from hyperontology import __version__
 from hyperontology.cli import data, deid, ontology
@@ -23,17 +25,46 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def missing_inputs(args: argparse.Namespace) -> list[Path]:
+    """The input paths of the command (the arguments it names in its ``inputs`` default) that do not exist."""
+    found: list[Path] = []
+    for name in getattr(args, "inputs", ()):
+        value = getattr(args, name, None)
+        for path in value if isinstance(value, list) else [value]:
+            if isinstance(path, Path) and not path.exists():
+                found.append(path)
+    return found
+
+
+def _quiet_stdout() -> None:
+    """Point standard output at /dev/null: the reader has gone, and the exit flush must not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; errors of the library print one line naming the input and exit with status 2."""
+    """Run the CLI; errors of the library print one line naming the input and exit with status 2.
+
+    A missing input path is such an error. Output cut short by its reader (``hyperontology ... | head``) ends
+    quietly with status 141, as a process killed by SIGPIPE would.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.run(args))
+        for path in missing_inputs(args):
+            raise HyperontologyError(f"{path}: no such file or directory")
+        status = int(args.run(args))
+        sys.stdout.flush()
+        return status
     except HyperontologyError as exc:
         print(f"hyperontology: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        _quiet_stdout()
+        return 141
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from hyperontology.ontology.check import run_check
 from hyperontology.ontology.release import import_release
 from hyperontology.ontology.stats import stats
 from hyperontology.prefixes import PREFIXES
+from hyperontology.progress import Progress
 
 
 def register(commands: Any) -> None:
@@ -82,7 +83,9 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     directory = args.ontology or ofiles.bundled_dir()
-    report = run_check(ofiles.module_files(directory), reasoner=not args.no_reasoner)
+    parts = 8 if not args.no_reasoner else 7  # parsing, five structural checks, semantics, HermiT
+    with Progress(enabled=True) as progress, progress.stages("checking the release", parts) as announce:
+        report = run_check(ofiles.module_files(directory), reasoner=not args.no_reasoner, step=announce)
     if args.json:
         _emit(args, {"ok": report.ok, "summary": report.summary(),
                      "findings": [f.__dict__ for f in report.findings]}, "")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -275,9 +275,12 @@ def check_build_notes(directory: Path, report: CheckReport) -> None:
             report.add("warning", "build", "manifest.json", note)
 
 
-def run_check(files: list[Path], *, reasoner: bool = True, timeout: float = 600.0) -> CheckReport:
-    """Run every check on a release's module files."""
+def run_check(files: list[Path], *, reasoner: bool = True, timeout: float = 600.0,
+              step: Callable[[str], None] | None = None) -> CheckReport:
+    """Run every check on a release's module files; ``step(name)`` is called as each part starts (progress)."""
+    announce = step or (lambda _name: None)
     report = CheckReport()
+    announce("parsing the modules")
     try:
         store = load_store(files)
     except OntologyLoadError as exc:
@@ -285,11 +288,14 @@ def run_check(files: list[Path], *, reasoner: bool = True, timeout: float = 600.
         return report
     report.triples = len(store)
     for check in (check_concepts, check_mappings, check_cycles, check_release, check_dicom_labels):
+        announce(check.__name__.removeprefix("check_").replace("_", " "))
         check(store, report)
+    announce("semantics: equivalence, facets, expansions")
     if not any(f.rule == "is-a-cycle" for f in report.errors):
         check_semantics(files, report)
     check_build_notes(files[0].parent, report)
     if reasoner:
+        announce("HermiT reasoner (about a minute)")
         report.reasoner = run_hermit(store, timeout=timeout)
         for problem in report.reasoner.problems:
             report.add("error", "reasoner", problem.subject, problem.message)

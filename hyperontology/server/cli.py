@@ -17,6 +17,7 @@ import argparse
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from hyperontology.cli.data import store_location
 from hyperontology.server.allowlist import check_entry
@@ -100,13 +101,50 @@ def run(args: argparse.Namespace) -> int:
     if args.store is None:
         print("error: serve needs --store DIR", file=sys.stderr)
         return 2
+    if isinstance(args.store, Path) and not args.store.is_dir():
+        what = "not a store directory" if args.store.exists() else "no such directory"
+        print(f"error: {args.store}: {what} (create one with `hyperontology ingest` or `quickstart`)",
+              file=sys.stderr)
+        return 2
     try:
-        app = create_app(_settings(args))
+        settings = _settings(args)
+        app = create_app(settings)
     except AuthConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    print(start_line(settings, args.host, args.port), file=sys.stderr, flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
+
+
+def start_line(settings: ServerSettings, host: str, port: int) -> str:
+    """What ``serve`` says at start: its URL, the store it serves and how callers authenticate.
+
+    Examples
+    --------
+    >>> print(start_line(ServerSettings(store=Path("store")), "127.0.0.1", 8000))
+    serving store on http://127.0.0.1:8000/ (SPARQL at /sparql, API at /docs); read-only; auth: none (open to \
+anyone who reaches the port); Ctrl+C to stop
+    """
+    shown = f"[{host}]" if ":" in host else host
+    auth = settings.auth
+    if auth is None or not auth.enabled:
+        mode = "none (open to anyone who reaches the port)"
+    else:
+        kinds = [f"{len(auth.api_keys)} API keys"] if auth.api_keys else []
+        kinds += ["OIDC bearer tokens"] if auth.oidc is not None else []
+        mode = " and ".join(kinds) or "on"
+    access = "updates allowed" if settings.allow_update else "read-only"
+    return (f"serving {_without_credentials(settings.store)} on http://{shown}:{port}/ (SPARQL at /sparql, API at "
+            f"/docs); {access}; auth: {mode}; Ctrl+C to stop")
+
+
+def _without_credentials(store: Path | str) -> str:
+    """The store as it may be shown: a remote store's URL without ``user:password@``."""
+    if isinstance(store, Path):
+        return str(store)
+    parts = urlsplit(store)
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 __all__ = ["register"]

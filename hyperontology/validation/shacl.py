@@ -108,20 +108,56 @@ def _shapes(path: Path) -> rdflib.Graph:
     return rdflib.Graph().parse(path, format="turtle")
 
 
+def _short(shapes: rdflib.Graph, term: rdflib.term.Node) -> str:
+    """An IRI as a CURIE of the shapes file's prefixes (``cdm:modality``), else in full."""
+    if isinstance(term, rdflib.URIRef):
+        return term.n3(shapes.namespace_manager)
+    return str(term)
+
+
+def shape_name(shapes: rdflib.Graph, shape: rdflib.term.Node) -> str:
+    """What a shape is called in reports, never a blank-node id: the class (or property) it targets, the property
+    path it checks, and its ``sh:name`` (or ``rdfs:label``).
+
+    Examples
+    --------
+    >>> g = rdflib.Graph().parse(format="turtle", data='''@prefix sh: <http://www.w3.org/ns/shacl#> .
+    ... @prefix cdm: <https://w3id.org/hyperontology/cdm#> .
+    ... cdm:S sh:targetClass cdm:Diagnosis ; sh:property [ sh:path cdm:patient ; sh:name "exactly one patient" ] .''')
+    >>> shape_name(g, g.value(rdflib.URIRef("https://w3id.org/hyperontology/cdm#S"), SH.property))
+    'cdm:Diagnosis cdm:patient: exactly one patient'
+    """
+    name = shapes.value(shape, SH.name) or shapes.value(shape, RDFS.label)
+    path = shapes.value(shape, SH.path)
+    owners = [shape, *shapes.subjects(SH.property, shape)]
+    targets = [t for owner in owners for t in shapes.objects(owner, SH.targetClass)]
+    targets += [t for owner in owners for t in shapes.objects(owner, SH.targetSubjectsOf) if t != path]
+    target = targets[0] if len(set(targets)) == 1 else None  # a shape shared by several classes: no class
+    where = " ".join(dict.fromkeys(_short(shapes, t) for t in (target, path) if t is not None))
+    if name is not None:
+        return f"{where}: {name}" if where else str(name)
+    return where or _short(shapes, shape)
+
+
 def validate_graph(graph: rdflib.Graph, shapes: rdflib.Graph) -> list[Violation]:
+    """pyshacl's results on ``graph``; ``shape`` is the shape's name (:func:`shape_name`)."""
     import pyshacl
 
     _conforms, report, _text = pyshacl.validate(graph, shacl_graph=shapes, inference="none", advanced=True,
                                                 allow_warnings=True)
     out = []
+    names: dict[rdflib.term.Node, str] = {}
     for result in report.subjects(RDF.type, SH.ValidationResult):
         def value(pred: rdflib.URIRef, _r: Any = result) -> str:
             found = report.value(_r, pred)
             return "" if found is None else str(found)
         severity = value(SH.resultSeverity).rsplit("#", 1)[-1]
         component = value(SH.sourceConstraintComponent).rsplit("#", 1)[-1]
+        source = report.value(result, SH.sourceShape)
+        if source is not None and source not in names:
+            names[source] = shape_name(shapes, source)
         out.append(Violation(value(SH.focusNode), value(SH.resultPath), value(SH.value), value(SH.resultMessage),
-                             severity, value(SH.sourceShape), component))
+                             severity, names.get(source, "") if source is not None else "", component))
     return sorted(out, key=lambda v: (v.focus, v.path, v.message))
 
 
@@ -157,4 +193,4 @@ def validate_store_export(data: rdflib.Graph, ontology: Hyperontology) -> list[V
     return [v for v in results if v.focus.startswith(DATA_NS)]
 
 
-__all__ = ["Violation", "curie_to_iri", "validate_graph", "validate_quads"]
+__all__ = ["Violation", "curie_to_iri", "shape_name", "validate_graph", "validate_quads"]
