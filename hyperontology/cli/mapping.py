@@ -47,6 +47,9 @@ def register(commands: Any) -> None:
                      help="value-map directory layered over the shipped value maps and MAPPINGS/valuemaps")
     chk.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON only")
     chk.set_defaults(run=cmd_mapping_check, inputs=("paths",))
+    from hyperontology.cli import suggest  # imports this module (split_paths, the reader)
+
+    suggest.add_parser(sub)
 
 
 def split_paths(paths: Sequence[Path]) -> tuple[list[Path], list[Path]]:
