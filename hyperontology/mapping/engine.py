@@ -217,12 +217,17 @@ class Mapper:
                 del result.quads[i]
             return
         days = self.key.date_offset_days(patient)
-        for i in dated:
+        for i in reversed(dated):
             q = result.quads[i]
             literal = q.object
             assert isinstance(literal, ox.Literal)
-            moved = (date.fromisoformat(literal.value[:10]) + timedelta(days=days)).isoformat() + literal.value[10:]
-            shifted = ox.Literal(moved, datatype=literal.datatype)
+            try:
+                moved = (date.fromisoformat(literal.value[:10]) + timedelta(days=days)).isoformat()
+            except (ValueError, OverflowError):  # a date the shift takes out of the calendar (year 1): left out
+                result.notes.append(f"{q.predicate.value}: date left out (it cannot be shifted: out of range)")
+                del result.quads[i]
+                continue
+            shifted = ox.Literal(moved + literal.value[10:], datatype=literal.datatype)
             result.quads[i] = ox.Quad(q.subject, q.predicate, shifted, q.graph_name)
 
     def _objects(self, rule: FieldRule, record: Record, result: EntityResult,

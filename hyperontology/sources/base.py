@@ -3,10 +3,15 @@
 A source reads one input file and yields, for every unit it holds (a DICOM instance, a FHIR resource, a CSV
 row), either a :class:`Record` or a :class:`Rejection` saying why that unit cannot be used. A file that
 cannot be read at all yields one Rejection naming the file. Sources never raise on bad input.
+
+A file name that is not UTF-8 (Latin-1 names on a Linux disk) reaches Python with its undecodable bytes as lone
+surrogates (``os.fsdecode``); provenance and reasons carry them as ``\\xNN`` (:func:`utf8_safe`), so that they can be
+hashed into pseudonyms and written in the run report.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +21,25 @@ from typing import Any, Protocol, runtime_checkable
 #: pydicom inflates a deflated dataset whole. A file that inflates to more is rejected, never read
 MAX_INFLATED_BYTES = 256 * 1024 * 1024
 _CHUNK = 1024 * 1024
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match[0])
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
+
+
+def utf8_safe(text: str) -> str:
+    """``text`` with its lone surrogates written out: an undecodable byte of a file name (``os.fsdecode``) as
+    ``\\xNN``, any other as ``\\uNNNN``; text without them unchanged.
+
+    Examples
+    --------
+    >>> import os
+    >>> print(utf8_safe(os.fsdecode(b"caf\\xe9.csv")), utf8_safe("café.csv"), utf8_safe("a\\ud800b"))
+    caf\\xe9.csv café.csv a\\ud800b
+    """
+    return text if text.isascii() else _SURROGATE.sub(_escaped, text)
 
 
 def inflates_past(read: Callable[[int], bytes], limit: int) -> bool:
@@ -50,6 +74,9 @@ class Provenance:
     path: str
     locator: str = ""
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", utf8_safe(self.path))
+
     def __str__(self) -> str:
         return f"{self.path}{' ' + self.locator if self.locator else ''}"
 
@@ -77,6 +104,9 @@ class Rejection:
 
     provenance: Provenance
     reason: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reason", utf8_safe(self.reason))
 
 
 @runtime_checkable
