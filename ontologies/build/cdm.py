@@ -88,6 +88,7 @@ class PropSpec:
     domains: tuple[str, ...] = ()
     dicom: str | None = None
     row_codes: tuple[str, ...] = ()
+    value_roots: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -213,7 +214,7 @@ PROPERTIES: Final[tuple[PropSpec, ...]] = (
     PropSpec("description", "data", "Description of the dataset."),
     PropSpec("dataset", "link", "The dataset the patient belongs to."),
     PropSpec("patient", "link", "The patient a clinical or imaging record is about.", eucaim="hasSubject",
-             domains=("ImagingSeries", "Outcome")),
+             domains=("CancerStage", "ImagingSeries", "Outcome", "Procedure")),
     PropSpec("diagnosis", "link", "The primary cancer condition a record relates to.",
              eucaim="hasRelatedPrimaryCancerCondition", domains=("Outcome",)),
     PropSpec("treatment", "link", "The treatment a record relates to (for an adverse event, its cause).",
@@ -243,7 +244,36 @@ PROPERTIES: Final[tuple[PropSpec, ...]] = (
              eucaim="DateOfLastContact"),
     PropSpec("causeOfDeath", "concept", "Cause of death of the patient.", eucaim="hasCauseOfDeath"),
     PropSpec("vitalStatus", "concept", "Vital status of the patient at the date of last contact (alive, "
-             "dead, unknown).", datatype=None, domains=("Patient",)),
+             "dead, unknown).", datatype=None, domains=("Outcome", "Patient"),
+             value_roots=("CLIN1024297", "CLIN1024687", "COM1001289")),
+    PropSpec("dateOfDeath", "data", "Date of death of the patient.", label="date of death",
+             datatype=XSD.dateTime, domains=("Patient",)),
+    PropSpec("smokingStatus", "concept", "Tobacco smoking status of the patient (non-smoker, ex-smoker, "
+             "smoker, ...).", label="smoking status", domains=("Patient",), row_codes=("CLIN1004528",),
+             value_roots=("CLIN1056330",)),
+    # survival and follow-up (of a cancer: counted from its diagnosis)
+    PropSpec("overallSurvival", "data", "Overall survival time: the interval from the diagnosis (or the "
+             "start of follow-up the table counts from) to death, or to the last follow-up when the patient "
+             "is alive (censored: see cdm:vitalStatus), in the unit given by cdm:overallSurvivalUnit.",
+             label="overall survival time", datatype=XSD.decimal, domains=("Diagnosis",),
+             row_codes=("CLIN1049082",)),
+    PropSpec("overallSurvivalUnit", "concept", "Unit of the overall survival time (a time unit concept: "
+             "UCUM d, wk, mo or a).", label="overall survival unit", domains=("Diagnosis",)),
+    PropSpec("followUpTime", "data", "Follow-up time: the interval from the diagnosis to the last "
+             "follow-up, in the unit given by cdm:followUpUnit.", label="follow-up time",
+             datatype=XSD.decimal, domains=("Diagnosis",)),
+    PropSpec("followUpUnit", "concept", "Unit of the follow-up time (a time unit concept: UCUM d, wk, mo or "
+             "a).", label="follow-up unit", domains=("Diagnosis",)),
+    PropSpec("hpvStatus", "concept", "Human papillomavirus (HPV) status of the tumour, by HPV testing or its "
+             "p16 immunohistochemistry surrogate: a result qualifier (positive, negative, unknown).",
+             label="HPV / p16 status", domains=("Diagnosis",),
+             value_roots=("COM1001310", "COM1001332", "COM1001289")),
+    PropSpec("ecogPerformanceStatus", "concept", "ECOG (WHO) performance status of the patient at "
+             "diagnosis: an ECOG grade 0-5 finding.", label="ECOG performance status",
+             domains=("Diagnosis",), row_codes=("CLIN1004580",), value_roots=("CLIN1015980",)),
+    PropSpec("karnofskyPerformanceStatus", "concept", "Karnofsky performance status of the patient at "
+             "diagnosis: a KPS 0-100 value.", label="Karnofsky performance status",
+             domains=("Diagnosis",), row_codes=("CLIN1047415",), value_roots=("COM1000025",)),
     # measurements and observations
     PropSpec("code", "concept", "Concept naming what the row records: the assessment, test, marker, "
              "history item, risk score or observable."),
@@ -255,8 +285,8 @@ PROPERTIES: Final[tuple[PropSpec, ...]] = (
     PropSpec("unit", "concept", "Unit of cdm:value: a hyperontology unit concept (carrying its UCUM code).",
              eucaim="hasUnitofMeasure"),
     PropSpec("interpretation", "data", "Interpretation of the assessment, as text."),
-    PropSpec("date", "data", "Date of the record (test, marker, event).", eucaim="Date",
-             domains=("Outcome",)),
+    PropSpec("date", "data", "Date of the record (test, marker, event, staging, history item, study).",
+             eucaim="Date", domains=("CancerStage", "ImagingStudy", "MedicalHistory", "Outcome")),
     PropSpec("offsetFromDiagnosis", "data", "Interval from the date of diagnosis to the event, in days "
              "(negative before diagnosis); the relational CDM keeps the unit beside it (cdm:offsetUnit).",
              label="offset from diagnosis (days)", eucaim="OffsetFromDiagnosis", domains=("Outcome",)),
@@ -268,7 +298,8 @@ PROPERTIES: Final[tuple[PropSpec, ...]] = (
     PropSpec("onsetAgeUnit", "concept", "Unit of the onset age (a time unit concept)."),
     PropSpec("relationship", "concept", "Relationship of the family member to the patient.",
              eucaim="hasRelationship"),
-    PropSpec("conditionCode", "concept", "The condition of the family member.", eucaim="Has_condition"),
+    PropSpec("conditionCode", "concept", "The condition of the family member, or of the patient's medical "
+             "history item.", eucaim="Has_condition", domains=("MedicalHistory",)),
     PropSpec("conditionPresent", "data", "Whether the condition is present.", eucaim="ConditionPresent"),
     # treatments
     PropSpec("treatmentType", "concept", "Kind of treatment (radiotherapy, surgery, medication).",
@@ -276,7 +307,7 @@ PROPERTIES: Final[tuple[PropSpec, ...]] = (
     PropSpec("treatmentResponse", "concept", "Response of the cancer to the treatment (an outcome).",
              eucaim="hasTreatmentResponse"),
     PropSpec("treatmentIntent", "concept", "Intent of the treatment (curative, palliative, ...).",
-             eucaim="hasTreatmentIntent"),
+             eucaim="hasTreatmentIntent", domains=("Procedure",)),
     PropSpec("radiotherapyModality", "concept", "Radiation modality (photons, protons, ...).",
              eucaim="hasRadiationModality"),
     PropSpec("radiotherapyTechnique", "concept", "Radiotherapy technique (IMRT, SBRT, ...).",
@@ -291,14 +322,14 @@ PROPERTIES: Final[tuple[PropSpec, ...]] = (
     PropSpec("fractionsDelivered", "data", "Number of radiotherapy fractions delivered.",
              eucaim="FractionsDelivered"),
     PropSpec("doseUnit", "concept", "Unit of the dose (a unit concept)."),
-    PropSpec("procedureCode", "concept", "The procedure performed."),
+    PropSpec("procedureCode", "concept", "The procedure performed.", domains=("Radiotherapy",)),
     PropSpec("bodySite", "concept", "Anatomical site (body structure concept) of the record: the site "
              "treated, the tumour site or the body part examined.", eucaim="hasBodySite",
-             dicom="(0018,0015)"),
+             dicom="(0018,0015)", domains=("Diagnosis", "Procedure", "Radiotherapy")),
     PropSpec("bodySiteLocation", "concept", "Location qualifier of the body site.",
              label="body site location"),
     PropSpec("laterality", "concept", "Laterality of the body site (left, right, bilateral).",
-             eucaim="hasLaterality", dicom="(0020,0060)"),
+             eucaim="hasLaterality", dicom="(0020,0060)", domains=("Diagnosis", "Procedure")),
     PropSpec("performedDate", "data", "Date the procedure was performed.", eucaim="PerformedDate"),
     PropSpec("medicationCode", "concept", "The medication administered.", eucaim="hasAdministeredMedication"),
     PropSpec("medicationId", "data", "Identifier of the medication in the source data.",
@@ -322,13 +353,13 @@ PROPERTIES: Final[tuple[PropSpec, ...]] = (
     PropSpec("topography", "concept", "Topography of the cancer (ICD-O-3 topography concept).",
              eucaim="hasTopography"),
     PropSpec("tnmT", "concept", "TNM T category (clinical or pathological).", label="TNM T category",
-             domains=("Diagnosis",), row_codes=("CLIN1031297", "CLIN1033007")),
+             domains=("CancerStage",), row_codes=("CLIN1031297", "CLIN1033007")),
     PropSpec("tnmN", "concept", "TNM N category (clinical or pathological).", label="TNM N category",
-             domains=("Diagnosis",), row_codes=("CLIN1031528", "CLIN1033068")),
+             domains=("CancerStage",), row_codes=("CLIN1031528", "CLIN1033068")),
     PropSpec("tnmM", "concept", "TNM M category (clinical or pathological).", label="TNM M category",
-             domains=("Diagnosis",), row_codes=("CLIN1031282", "CLIN1033404")),
+             domains=("CancerStage",), row_codes=("CLIN1031282", "CLIN1033404")),
     PropSpec("stageGroup", "concept", "TNM stage group (clinical or pathological).", label="stage group",
-             domains=("Diagnosis",), row_codes=("CLIN1031313", "CLIN1031268")),
+             domains=("CancerStage",), row_codes=("CLIN1031313", "CLIN1031268")),
     PropSpec("gradingSystem", "concept", "Histological grading system used.",
              eucaim="hasHistologicalGradingSystem"),
     PropSpec("grade", "concept", "Histologic grade value.", eucaim="hasHistologicGradeValue"),
@@ -664,6 +695,8 @@ def check_ties(release: Release) -> None:
                      if c and c not in release.classes]
     seen: dict[str, str] = {}
     for spec in PROPERTIES:
+        problems += [f"{spec.name}: no EUCAIM class {c}" for c in spec.row_codes + spec.value_roots
+                     if c not in release.classes]
         if spec.eucaim is None:
             continue
         pool = release.datatype_properties if spec.kind == "data" else release.object_properties
@@ -875,6 +908,8 @@ def add_property(graph: Graph, facts: PropFacts, release: Release) -> None:
         graph.add((iri, CDM.sqlColumn, Literal(f"{column.table}.{column.name}")))
     for code in spec.row_codes:
         graph.add((iri, CDM.sqlRowCode, EUCAIM[code]))
+    for code in spec.value_roots:
+        graph.add((iri, CDM.valueRoot, EUCAIM[code]))
     if spec.dicom:
         graph.add((iri, CDM.dicomTag, Literal(spec.dicom)))
     if spec.eucaim:
@@ -984,12 +1019,32 @@ Counts: {classes} classes, {properties} properties ({columns} columns of {tables
   columns (`cdm:offsetUnit`, `cdm:ageUnit`).
 - Properties without a column give direct access to what the relational CDM stores as code/value rows:
   acquisition parameters of a series (`image_modality` rows, e.g. `cdm:sliceThickness` = rows with code
-  `cdm:sqlRowCode` IMG1016306) and TNM categories of a diagnosis (`cancer_stage` rows). `cdm:dicomTag` gives
-  the DICOM attribute of imaging properties.
+  `cdm:sqlRowCode` IMG1016306), TNM categories of a cancer stage record (`cancer_stage` rows) and oncology
+  facts (ECOG and Karnofsky performance status, smoking status, survival time). `cdm:dicomTag` gives the
+  DICOM attribute of imaging properties.
 - EUCAIM ties: classes by `skos:exactMatch` (same concept) or `skos:closeMatch` (related, labels differ);
   properties by `owl:equivalentProperty` (datatype to datatype, object to object). The ontology is OWL 2 DL
   and consistent (checked with HermiT through owlready2).
-"""
+## Oncology facts (survival, follow-up, HPV, smoking, performance status)
+
+What oncology tables carry beyond the relational CDM's columns (which keep them as code/value rows:
+`cdm:sqlRowCode`). Intervals are counted from the diagnosis and carry their own unit (a UCUM time unit concept:
+`UCUM:d`, `UCUM:wk`, `UCUM:mo`, `UCUM:a`); a SHACL shape refuses a survival or follow-up time without its unit.
+
+| property | on | value | concepts of the values (EUCAIM Hyper-Ontology v2.0) |
+|---|---|---|---|
+| `cdm:overallSurvival`, `cdm:overallSurvivalUnit` | `cdm:Diagnosis` | decimal >= 0, unit | survival time CLIN1049082 (SNOMED CT 445320007); event: `cdm:vitalStatus` |
+| `cdm:followUpTime`, `cdm:followUpUnit` | `cdm:Diagnosis` | decimal >= 0, unit | |
+| `cdm:vitalStatus` | `cdm:Patient` (`cdm:Outcome`) | concept | Alive CLIN1024297 (SNOMED CT 438949009), Dead CLIN1024687 (419099009), Unknown COM1001289 |
+| `cdm:dateOfDeath`, `cdm:dateOfLastContact` | `cdm:Patient` | date | |
+| `cdm:hpvStatus` | `cdm:Diagnosis` | concept | Positive COM1001310 (SNOMED CT 10828004), Negative COM1001332 (260385009), Unknown COM1001289 |
+| `cdm:smokingStatus` | `cdm:Patient` | concept | under Finding of tobacco use and exposure CLIN1056330: Non-smoker CLIN1056513 (8392000), Ex-smoker CLIN1059047 (8517006), Smoker CLIN1059166 (77176002), ... |
+| `cdm:ecogPerformanceStatus` | `cdm:Diagnosis` | concept | ECOG performance status - grade 0..5 CLIN1024768 ... CLIN1025188 (SNOMED CT 425389002 ... 423409001), under CLIN1015980 |
+| `cdm:karnofskyPerformanceStatus` | `cdm:Diagnosis` | concept | KPS 0..100 under Performance status qualifier COM1000025 |
+
+TNM categories and stage groups (`cdm:tnmT`, `cdm:tnmN`, `cdm:tnmM`, `cdm:stageGroup`) are properties of a
+`cdm:CancerStage` record, which links its `cdm:diagnosis` (and may carry its `cdm:patient`).
+"""  # noqa: E501 - Markdown table rows
 
 
 def eucaim_cell(code: str | None, release: Release, relation: str) -> str:
