@@ -49,6 +49,18 @@ def _settled(pid: int, count: int) -> list[int]:
     return pids
 
 
+def _goes_idle(pid: int, window_s: float = 2.0, within_s: float = 60.0) -> bool:
+    """Whether the process tree has a ``window_s`` window with under a quarter of it in CPU, within ``within_s``
+    (replacement workers starting on a slow machine take CPU for a while; a runaway query never stops)."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        first = cpu_seconds(family(pid))
+        time.sleep(window_s)
+        if cpu_used(first, cpu_seconds(family(pid))) < window_s / 4:
+            return True
+    return False
+
+
 def _timed(send: Callable[[], httpx.Response]) -> tuple[httpx.Response, float]:
     start = time.monotonic()
     response = send()
@@ -66,17 +78,15 @@ def test_runaway_queries_are_stopped_and_the_server_recovers(node: Node) -> None
     for response, seconds in answers:
         assert response.status_code in (503, 504), response.text
         assert "timeout" in response.text
-        assert seconds < 2 * TIMEOUT_S + 10
+        assert seconds < 60  # the query never ends: any answer in bounded time is the timeout's
     small, seconds = _timed(lambda: client.get("/sparql", params={"query": SMALL}))
     assert small.status_code == 200, small.text
     assert len(small.json()["results"]["bindings"]) == 3
-    assert seconds < 5
+    assert seconds < 30  # not queued behind the runaways, which never end
     after = _settled(pid, len(before))
     assert len(after) == len(before)  # every killed worker was replaced, and reaped
     assert set(after) != set(before)  # the killed workers' replacements are new processes
-    first = cpu_seconds(after)
-    time.sleep(2)
-    assert cpu_used(first, cpu_seconds(family(pid))) < 0.5  # a query left running would use 2 s of CPU here
+    assert _goes_idle(pid)  # a query left running would use 2 s of CPU in every 2 s window
     assert rss_bytes(family(pid)) < size_before + 256 * MIB
 
 
