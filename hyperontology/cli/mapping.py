@@ -58,13 +58,23 @@ def split_paths(paths: Sequence[Path]) -> tuple[list[Path], list[Path]]:
     return files, [p for p in paths if p not in files]
 
 
+def mapping_sources(files: list[Path], mappings: Path | None,
+                    valuemaps: Path | None) -> tuple[list[Path], list[Path | None], Path | None]:
+    """The mapping files of a command (those of ``--mappings``, else the shipped ones when no file is given, then
+    the files given), its value-map folders in layering order (the mappings folder's, each file's, then
+    ``--valuemaps``) and the mappings folder."""
+    directory = mappings or (None if files else default_mappings_dir())
+    own = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]) if directory else []
+    folders = [directory / "valuemaps" if directory else None, *(f.parent / "valuemaps" for f in files), valuemaps]
+    return [*own, *files], folders, directory
+
+
 def load_mappings(files: list[Path], mappings: Path | None, valuemaps: Path | None) -> MappingSet:
     """The mapping files given (with those of ``--mappings``), else ``--mappings``, else the shipped ones."""
     if not files:
         return MappingSet.load(mappings or default_mappings_dir(), valuemaps_dir=valuemaps)
-    extra = sorted([*mappings.glob("*.yaml"), *mappings.glob("*.yml")]) if mappings else []
-    folders = [mappings / "valuemaps" if mappings else None, *(f.parent / "valuemaps" for f in files), valuemaps]
-    return MappingSet.from_files([*extra, *files], valuemaps_dirs=folders)
+    paths, folders, _ = mapping_sources(files, mappings, valuemaps)
+    return MappingSet.from_files(paths, valuemaps_dirs=folders)
 
 
 def cmd_mapping_check(args: argparse.Namespace) -> int:
@@ -72,7 +82,7 @@ def cmd_mapping_check(args: argparse.Namespace) -> int:
     files, data = split_paths(args.paths)
     mappings = load_mappings(files, args.mappings, args.valuemaps)
     if data:
-        records, rejected = _read(data)
+        records, rejected = read_records(data)
         report = check_data(mappings, group_series(records)[0], load_ontology())
         report.warnings[:0] = rejected
     else:
@@ -84,7 +94,8 @@ def cmd_mapping_check(args: argparse.Namespace) -> int:
     return 1 if report.errors else 0
 
 
-def _read(paths: list[Path]) -> tuple[list[Record], list[str]]:
+def read_records(paths: list[Path]) -> tuple[list[Record], list[str]]:
+    """The records of the data paths, and what could not be read (each with its file and reason)."""
     records: list[Record] = []
     rejected: list[str] = []
     for _, _, items in read_all(list(discover(paths)), 1):

@@ -18,8 +18,8 @@ from typing import Any
 
 import yaml
 
-from hyperontology.cli.mapping import _read, split_paths
-from hyperontology.mapping.loader import MappingSet, default_mappings_dir, layered_valuemaps
+from hyperontology.cli.mapping import mapping_sources, read_records, split_paths
+from hyperontology.mapping.loader import MappingSet, layered_valuemaps
 from hyperontology.mapping.sssom import COLUMNS, accept, write_suggestions, write_valuemap
 from hyperontology.mapping.suggest import Unmapped, suggest
 from hyperontology.ontology.api import load_ontology
@@ -60,10 +60,7 @@ def valuemap_names(files: list[Path]) -> set[str]:
 
 def load_for_suggest(files: list[Path], mappings: Path | None, valuemaps: Path | None) -> MappingSet:
     """The mappings as ``mapping check`` loads them, a value map no folder holds being taken as empty."""
-    directory = mappings or (None if files else default_mappings_dir())
-    own = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]) if directory else []
-    paths = [*own, *files]
-    folders = [directory / "valuemaps" if directory else None, *(f.parent / "valuemaps" for f in files), valuemaps]
+    paths, folders, directory = mapping_sources(files, mappings, valuemaps)
     known, _ = layered_valuemaps(folders)
     with tempfile.TemporaryDirectory(prefix="hyperontology-suggest-") as tmp:
         for name in sorted(valuemap_names(paths) - set(known)):
@@ -80,7 +77,9 @@ def cmd_mapping_suggest(args: argparse.Namespace) -> int:
         print("error: mapping suggest needs data files or directories (or --accept FILE)", file=sys.stderr)
         return 2
     mappings = load_for_suggest(files, args.mappings, args.valuemaps)
-    records, _ = _read(data)
+    records, rejected = read_records(data)
+    for reason in rejected:  # not lost silently: said on stderr, the suggestions stay on stdout
+        print(reason, file=sys.stderr)
     found = suggest(mappings, group_series(records)[0], load_ontology(), top=args.top)
     if getattr(args, "json", False):
         print(json.dumps([_as_dict(u) for u in found], indent=2, ensure_ascii=False))

@@ -146,9 +146,9 @@ def test_right_concept_first_on_shared_tables(onto: Hyperontology, capsys: pytes
     """On the HN1 and Samsung lung tables, the right concept is ranked first for at least 80% of graded values."""
     if not all((CLINICAL / t).is_file() for t in TABLES):
         pytest.skip(f"needs the shared clinical tables in {CLINICAL} (../shared/data, absent here)")
-    from hyperontology.cli.mapping import _read
+    from hyperontology.cli.mapping import read_records
 
-    records, _ = _read([CLINICAL / t for t in TABLES])
+    records, _ = read_records([CLINICAL / t for t in TABLES])
     mappings = load_for_suggest([HERE / "suggest_tables.yaml"], None, None)
     first = {(u.fields[0].split(" (")[0], u.value): (u.suggestions[0].curie if u.suggestions else "none")
              for u in suggest(mappings, records, onto, top=5)}
