@@ -12,15 +12,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from hyperontology.cli.mapping import mapping_sources, read_records, split_paths
-from hyperontology.mapping.loader import MappingSet, layered_valuemaps
-from hyperontology.mapping.sssom import COLUMNS, accept, write_suggestions, write_valuemap
+from hyperontology.mapping.loader import MappingSet
+from hyperontology.mapping.sssom import accept, write_suggestions, write_valuemap
 from hyperontology.mapping.suggest import Unmapped, suggest
 from hyperontology.ontology.api import load_ontology
 from hyperontology.pipeline import group_series
@@ -43,29 +40,10 @@ def add_parser(sub: Any) -> None:
     sug.set_defaults(run=cmd_mapping_suggest, inputs=("paths",))
 
 
-def valuemap_names(files: list[Path]) -> set[str]:
-    """Every ``valuemap:`` a mapping file names (unreadable files are left to the loader to report)."""
-    names: set[str] = set()
-    for path in files:
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
-            continue
-        for entity in (data or {}).get("entities", []) if isinstance(data, dict) else []:
-            for f in entity.get("fields", []) if isinstance(entity, dict) else []:
-                if isinstance(f, dict) and isinstance(f.get("valuemap"), str):
-                    names.add(f["valuemap"])
-    return names
-
-
 def load_for_suggest(files: list[Path], mappings: Path | None, valuemaps: Path | None) -> MappingSet:
     """The mappings as ``mapping check`` loads them, a value map no folder holds being taken as empty."""
     paths, folders, directory = mapping_sources(files, mappings, valuemaps)
-    known, _ = layered_valuemaps(folders)
-    with tempfile.TemporaryDirectory(prefix="hyperontology-suggest-") as tmp:
-        for name in sorted(valuemap_names(paths) - set(known)):
-            (Path(tmp) / f"{name}.sssom.tsv").write_text("\t".join(COLUMNS) + "\n", encoding="utf-8")
-        return MappingSet.from_files(paths, valuemaps_dirs=[Path(tmp), *folders], directory=directory)
+    return MappingSet.from_files(paths, valuemaps_dirs=folders, directory=directory, missing_valuemaps_empty=True)
 
 
 def cmd_mapping_suggest(args: argparse.Namespace) -> int:

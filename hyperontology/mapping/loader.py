@@ -72,8 +72,11 @@ class MappingSet:
 
     @classmethod
     def from_files(cls, paths: Sequence[Path], *, valuemaps_dirs: Iterable[Path | None] = (),
-                   directory: Path | None = None) -> MappingSet:
-        """These mapping files, with the value maps of the search path (:func:`layered_valuemaps`)."""
+                   directory: Path | None = None, missing_valuemaps_empty: bool = False) -> MappingSet:
+        """These mapping files, with the value maps of the search path (:func:`layered_valuemaps`).
+
+        A value map a file names that no folder holds is an error, or with ``missing_valuemaps_empty`` an empty
+        map (for a curator starting one: ``mapping suggest`` fills it)."""
         if not paths:
             raise MappingError([f"{directory or '.'}: [mappings] no mapping file given"])
         maps, notes = layered_valuemaps(valuemaps_dirs)
@@ -81,11 +84,14 @@ class MappingSet:
         specs, problems = [], []
         for path in paths:
             try:
-                specs.append(load_mapping(path, transforms=known, valuemaps=set(maps)))
+                specs.append(load_mapping(path, transforms=known,
+                                          valuemaps=None if missing_valuemaps_empty else set(maps)))
             except MappingError as exc:
                 problems += exc.problems
         if problems:
             raise MappingError(problems)
+        for name in sorted({n for spec in specs for n in spec.valuemaps} - set(maps)):
+            maps[name] = ValueMap(name, {})
         return cls(tuple(specs), maps, directory or paths[0].parent, tuple(notes))
 
     def sources(self) -> set[str]:

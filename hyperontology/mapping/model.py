@@ -195,7 +195,7 @@ def _normalise(path: Path, data: dict[str, Any], lines: dict[tuple[Any, ...], in
 
 
 def _reference_errors(spec: MappingSpec, lines: dict[tuple[Any, ...], int], known_transforms: set[str],
-                      known_valuemaps: set[str]) -> list[str]:
+                      known_valuemaps: set[str] | None) -> list[str]:
     problems = []
     for i, ent in enumerate(spec.entities):
         cls_line, id_line = (lines.get(("entities", i, key), ent.line) for key in ("class", "id"))
@@ -211,12 +211,14 @@ def _reference_errors(spec: MappingSpec, lines: dict[tuple[Any, ...], int], know
         problems += [f"{spec.path}:{line}: [transform] {t}: {why}" for t, line in names
                      if (why := argument_problem(t)) is not None]
         problems += [f"{spec.path}:{f.line}: [valuemap] no value map named {f.valuemap!r}"
-                     for f in ent.fields if f.valuemap and f.valuemap not in known_valuemaps]
+                     for f in ent.fields if f.valuemap and known_valuemaps is not None
+                     and f.valuemap not in known_valuemaps]
     return problems
 
 
-def load_mapping(path: Path, *, transforms: set[str], valuemaps: set[str]) -> MappingSpec:
-    """Read, validate and normalise one mapping file; MappingError lists every problem with its line."""
+def load_mapping(path: Path, *, transforms: set[str], valuemaps: set[str] | None) -> MappingSpec:
+    """Read, validate and normalise one mapping file; MappingError lists every problem with its line
+    (``valuemaps``: the value maps it may name; None: any)."""
     data, lines = _read(path)
     problems = _schema_errors(path, data, lines)
     if problems:
