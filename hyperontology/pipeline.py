@@ -22,27 +22,37 @@ checks them (links to other instances included). How:
   never merged into the instance; an instance that fails the shapes (a missing value, a link to an instance that
   is not there or not loadable) is quarantined as a whole, and loads once a later run makes it conform.
 
-Writing: the new triples go in as one transaction; then the stale ones (values now withheld, old counts, old
-reasons) are deleted. A run killed at any point leaves either nothing or the new triples next to stale ones,
-which a re-run decides again exactly as the uninterrupted run did (a stale triple is a candidate like any other).
+A run is a stream of bounded batches (by files and bytes, ``batch_files`` / ``batch_bytes``): each batch is
+read, pseudonymized and mapped by an executor (inline, ``--jobs N`` local processes, or a Dask cluster: see
+:mod:`hyperontology.batch` and :mod:`hyperontology.executors`), then, in order, reconciled with the store,
+validated and committed on its own, so memory stays flat whatever the run's size. The series of a batch whose
+instances the store already has from other batches or runs are counted over all of them (the same rule as split
+runs). Committing a batch: its new triples go in as one transaction; then the stale ones (values now withheld,
+old counts, old reasons) are deleted; then each of its files is remembered by a keyed digest of its path, size,
+modification time and the mapping configuration (``ho:ingestedFile`` in the provenance graph). A run killed at any
+point loses at most the batch in flight: it leaves either nothing of that batch or its new triples next to stale
+ones, which a re-run decides again exactly as the uninterrupted run did (a stale triple is a candidate like any
+other). A re-run skips the files the store already has unchanged (``rescan`` reads them again), and reports them
+as ``skipped``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 import uuid
-from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 
-from hyperontology.mapping.engine import DATA, EntityResult, Mapper, MappingOutcome
+from hyperontology.batch import BatchSpec, Prepared, prepare_batch, read_file
+from hyperontology.mapping.engine import DATA, Mapper
 from hyperontology.mapping.loader import MappingSet
 from hyperontology.mapping.model import MappingSpec
 from hyperontology.ontology.api import Hyperontology
@@ -52,30 +62,38 @@ from hyperontology.ontology.schemes import VERSION
 from hyperontology.prefixes import curie_to_iri
 from hyperontology.progress import Advance, Progress
 from hyperontology.pseudonymize.keys import PseudonymKey
-from hyperontology.sources.base import Provenance, Record, Rejection
-from hyperontology.sources.registry import SOURCES, source_for
-from hyperontology.sources.series import InstanceFact, group_series, instance_facts, totals
+from hyperontology.runreport import REPORT_CAP, RunTally
+from hyperontology.sources.base import Record, Rejection, utf8_safe
+from hyperontology.sources.registry import SOURCES
+from hyperontology.sources.series import InstanceFact, group_series, totals
 from hyperontology.sources.workers import watch_parent
 from hyperontology.store.base import GRAPHS, Store, open_store
-from hyperontology.validation.reconcile import QUARANTINE_REASON, RECORD_NS, Decision, Reconciler, without_values
+from hyperontology.validation.reconcile import QUARANTINE_REASON, RECORD_NS, Reconciler, without_values
 
 PROV = "http://www.w3.org/ns/prov#"
 HO_NS = "https://w3id.org/hyperontology/"
 XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 SOURCE_INSTANCE = ox.NamedNode(HO_NS + "sourceInstance")
 FRAMES = ox.NamedNode(HO_NS + "numberOfFrames")
 QUARANTINED_INSTANCE = ox.NamedNode(HO_NS + "quarantinedInstance")
+INGESTED_FILE = ox.NamedNode(HO_NS + "ingestedFile")
 #: series record fields that are counts over every instance of the series (see sources.series)
 COUNTED_FIELDS = frozenset({"NumberOfInstances", "NumberOfFrames"})
 _DELETE_CHUNK = 2000
-#: the most items a list of the report holds (violations, quarantined, notes); ``<list>_more`` counts the rest
-REPORT_CAP = 500
+_LOOKUP_CHUNK = 400
+
+__all__ = ["REPORT_CAP", "SOURCES", "IngestOptions", "discover", "group_series", "ingest", "read_all", "read_file",
+           "read_records"]
 
 
 @dataclass(frozen=True)
 class IngestOptions:
     """How to ingest. ``store_path``: the store's directory, an ``http(s)://`` URL of a remote store (see
-    :mod:`hyperontology.store.remote`), or None for a store in memory."""
+    :mod:`hyperontology.store.remote`), or None for a store in memory. ``executor``: ``local`` (``jobs``
+    processes) or ``dask`` (the cluster at ``scheduler``). A batch holds at most ``batch_files`` files and
+    ``batch_bytes`` bytes of them (a larger file is a batch alone). ``rescan`` reads again files the store already
+    has unchanged."""
 
     key: PseudonymKey
     mappings: MappingSet
@@ -84,17 +102,11 @@ class IngestOptions:
     validate: bool = True
     progress: bool = False
     shift_dates: bool = True
-
-
-@dataclass
-class FileAccount:
-    path: str
-    source: str | None = None
-    records: int = 0
-    loaded: int = 0
-    quarantined: int = 0
-    not_mapped: int = 0
-    rejected: list[dict[str, str]] = field(default_factory=list)
+    executor: str = "local"
+    scheduler: str | None = None
+    batch_files: int = 500
+    batch_bytes: int = 256 * 2**20
+    rescan: bool = False
 
 
 # ------------------------------------------------------------------------------------------ reading
@@ -108,28 +120,14 @@ def discover(paths: Iterable[Path]) -> Iterator[Path]:
             yield path
 
 
-def read_file(path: Path) -> tuple[str, str | None, list[Record | Rejection]]:
-    """All records and rejections of one file (runs in worker processes with --jobs), and the file as their
-    provenance names it (a name that is not UTF-8 with its bytes as ``\\xNN``: see ``sources.base.utf8_safe``)."""
-    where = Provenance(str(path))
-    if not path.is_file():
-        return where.path, None, [Rejection(where, "no such file")]
-    source = source_for(path)
-    if source is None:
-        return where.path, None, [Rejection(where, "no source reads this file type")]
-    try:
-        items = list(source.read(path))
-    except Exception as exc:  # noqa: BLE001 - a source bug must not lose the other files
-        items = [Rejection(where, f"reader failed: {exc.__class__.__name__}: {exc}")]
-    return where.path, source.name, items
-
-
 def read_all(files: list[Path], jobs: int,
              advance: Advance | None = None) -> list[tuple[str, str | None, list[Record | Rejection]]]:
-    """Read every file, in ``jobs`` worker processes; the workers end when this process does, even if killed.
+    """Every file read (:func:`read_file`), in ``jobs`` worker processes that end when this process does.
 
     ``advance(1)`` is called after each file (progress).
     """
+    from concurrent.futures import ProcessPoolExecutor
+
     out = []
     if jobs > 1 and len(files) > 1:
         with ProcessPoolExecutor(max_workers=jobs, initializer=watch_parent, initargs=(os.getpid(),)) as pool:
@@ -162,6 +160,13 @@ def counted_properties(specs: Iterable[MappingSpec]) -> frozenset[str]:
     return frozenset(found)
 
 
+def configuration(options: IngestOptions) -> str:
+    """A digest of what decides how a file is mapped: mappings, value maps, the release, the options."""
+    text = repr((options.mappings.specs, sorted(options.mappings.valuemaps.items()), VERSION,
+                 options.shift_dates, options.validate))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 # ------------------------------------------------------------------------------------------ the run
 class Ingest:
     """One ingestion run (use :func:`ingest`)."""
@@ -170,130 +175,171 @@ class Ingest:
         self.options = options
         self.ontology = ontology
         self.run_iri = f"{DATA}run/{uuid.uuid4().hex}"
-        self.accounts: dict[str, FileAccount] = {}
+        self.tally = RunTally()
         self.started = datetime.now(UTC)
-        self.mapper = Mapper(options.mappings.specs, key=options.key, valuemaps=options.mappings.valuemaps,
-                             ontology=ontology, shift_dates=options.shift_dates)
+        self.spec = BatchSpec(options.key, options.mappings, options.shift_dates, ontology)
+        self.mapper: Mapper = self.spec.mapper()
+        self.config = configuration(options)
+        self.aggregates = counted_properties(options.mappings.specs)
+        self.files = 0
 
     def run(self, paths: list[Path]) -> dict[str, Any]:
         clock = time.perf_counter()
-        with Progress(enabled=self.options.progress) as progress:
-            files = list(discover(paths))
-            with progress.step("reading", len(files)) as advance:
-                records = self._read(files, advance)
-            with open_store(self.options.store_path) as store:
-                with progress.step(f"mapping {len(records)} records"):
-                    outcome, members, facts = self._map(store, records)
-                good = [e for e in outcome.entities if e.iri and not e.problems]
-                with progress.step("validating" if self.options.validate else "reconciling"):
-                    reconciler = Reconciler(store, self.ontology, validate=self.options.validate,
-                                            aggregates=counted_properties(self.options.mappings.specs))
-                    decision = reconciler.decide(q for e in good for q in e.quads)
-                quads = decision.add + self._extra_quads(outcome, members, facts)
-                added = self._store(store, quads, progress)
-                with progress.step("removing superseded triples", len(decision.remove)) as advance:
-                    _delete(store, decision.remove, advance)
-        self._account(outcome, decision, members)
-        report = self._report(outcome, decision, added, time.perf_counter() - clock, len(files))
-        report["totals"]["triples_removed"] = sum(1 for q in decision.remove if q.graph_name == GRAPHS["data"])
-        return report
+        files = list(discover(paths))
+        self.files = len(files)
+        with Progress(enabled=self.options.progress) as progress, open_store(self.options.store_path) as store:
+            if store.ontology_release() != VERSION:
+                with progress.step("loading the hyperontology into the store (once per release)"):
+                    store.ensure_ontology(module_files(bundled_dir()), VERSION, subsumption_triples(self.ontology))
+            with progress.step(f"ingesting {len(files)} files", len(files)) as advance:
+                for prepared in self._prepared(self._batches(store, files, advance)):
+                    self._commit(store, prepared)
+                    advance(len(prepared.files))
+            store.load(self._run_quads())
+        return self.tally.report(self._run_facts(time.perf_counter() - clock), self.files)
 
-    def _read(self, files: list[Path], advance: Advance) -> list[Record]:
-        records: list[Record] = []
-        for path, source, items in read_all(files, self.options.jobs, advance):
-            account = self.accounts.setdefault(path, FileAccount(path, source))
-            for item in items:
-                if isinstance(item, Rejection):
-                    account.rejected.append({"locator": item.provenance.locator, "reason": item.reason})
-                else:
-                    account.records += 1
-                    records.append(item)
-        return records
+    def _prepared(self, batches: Iterator[list[tuple[str, str | None]]]) -> Iterator[Prepared]:
+        """The batches read and mapped, in order: in this process, or by the executor the options name."""
+        options = self.options
+        if options.executor == "local" and options.jobs <= 1:
+            yield from (prepare_batch(self.spec, batch) for batch in batches)
+            return
+        from hyperontology.executors import make_executor
 
-    def _map(self, store: Store, records: list[Record],
-             ) -> tuple[MappingOutcome, dict[int, list[Record]], list[InstanceFact]]:
-        """The mapping of the records (DICOM instances grouped into series), the instances each series record stands
-        for, and the instance facts. A record the mapping fails on (a bug: bad data should never make it fail) is
-        rejected with the reason and the others are mapped without it, as a reader failure loses only its file."""
-        facts = [self._fact(f) for f in instance_facts(records)]
-        grouped, members = group_series(records, totals(facts + self._stored_facts(store, facts)))
+        with make_executor(options.executor, jobs=options.jobs, scheduler=options.scheduler) as executor:
+            yield from executor.map(prepare_batch, self.spec, batches, window=executor.workers + 1)
+
+    # ------------------------------------------------------------------------- batches, and files to skip
+    def _batches(self, store: Store, files: list[Path], advance: Advance) -> Iterator[list[tuple[str, str | None]]]:
+        """The files to read in batches of ``(path, marker)``; files the store has unchanged are skipped."""
+        batch: list[tuple[str, str | None]] = []
+        size = 0
+        for chunk in batched(files, _LOOKUP_CHUNK):
+            marked = [(path, self._marker(path)) for path in chunk]
+            known = set() if self.options.rescan else self._known(store, [m for _, m in marked if m])
+            for path, marker in marked:
+                if marker in known:
+                    self.tally.account(str(path)).skipped = True
+                    advance(1)
+                    continue
+                weight = _size(path)
+                if batch and (len(batch) >= self.options.batch_files or size + weight > self.options.batch_bytes):
+                    yield batch
+                    batch, size = [], 0
+                batch.append((str(path), marker))
+                size += weight
+        if batch:
+            yield batch
+
+    def _marker(self, path: Path) -> str | None:
+        """The keyed digest the store remembers an ingested file by (None when the file cannot be stat-ed)."""
         try:
-            return self.mapper.apply(grouped), members, facts
-        except Exception:  # noqa: BLE001 - find the records it fails on; if none fails alone, it fails again below
-            failed = self._reject_failing(grouped, members)
-        kept = [r for r in records if id(r) not in failed]
-        facts = [self._fact(f) for f in instance_facts(kept)]
-        grouped, members = group_series(kept, totals(facts + self._stored_facts(store, facts)))
-        return self.mapper.apply(grouped), members, facts
+            stat = path.stat()
+            where = utf8_safe(str(path.resolve()))
+        except (OSError, RuntimeError):
+            return None
+        text = f"{self.config}\x1f{where}\x1f{stat.st_size}\x1f{stat.st_mtime_ns}"
+        return f"{DATA}file/{self.options.key.pseudonym('file', text)}"
 
-    def _reject_failing(self, grouped: list[Record], members: dict[int, list[Record]]) -> set[int]:
-        """Map each record alone and reject those the mapping fails on (for a series, each of its instances); the
-        ids of the rejected records."""
-        failed: set[int] = set()
-        for record in grouped:
-            try:
-                self.mapper.apply([record])
-            except Exception as exc:  # noqa: BLE001 - reported as the record's rejection
-                for source in members.get(id(record), [record]):
-                    failed.add(id(source))
-                    account = self.accounts[source.provenance.path]
-                    account.records -= 1
-                    account.rejected.append({"locator": source.provenance.locator,
-                                             "reason": f"mapping failed: {type(exc).__name__}: {exc}"})
-        return failed
+    @staticmethod
+    def _known(store: Store, markers: list[str]) -> set[str]:
+        if not markers:
+            return set()
+        values = " ".join(f"<{m}>" for m in markers)
+        rows = store.query(f"SELECT ?f WHERE {{ VALUES ?f {{ {values} }} GRAPH {GRAPHS['provenance']} "
+                           f"{{ ?run {INGESTED_FILE} ?f }} }}")
+        return {row["f"].value for row in rows}
 
-    # ------------------------------------------------------------------------- DICOM instance facts
-    def _fact(self, fact: InstanceFact) -> InstanceFact:
-        """A fact with the instance as its keyed node (the SOP Instance UID never leaves the run)."""
-        return InstanceFact(fact.series, f"{DATA}instance/{self.options.key.pseudonym('instance', fact.instance)}",
-                            fact.frames)
+    # ------------------------------------------------------------------------- committing a batch
+    def _commit(self, store: Store, prepared: Prepared) -> None:
+        """Reconcile, validate and write one batch, then remember its files (see the module docs)."""
+        for read in prepared.files:
+            account = self.tally.account(read.path, read.source)
+            account.source = read.source
+            account.records += read.records
+            account.rejected += read.rejected
+        outcome, members = prepared.outcome, prepared.members()
+        self._recount(store, prepared, members)
+        good = [e for e in outcome.entities if e.iri and not e.problems]
+        reconciler = Reconciler(store, self.ontology, validate=self.options.validate, aggregates=self.aggregates)
+        decision = reconciler.decide(q for e in good for q in e.quads)
+        quads = decision.add + self._extra_quads(prepared, members)
+        self.tally.triples_added += store.load(quads).get("data", 0)
+        _delete(store, decision.remove)
+        self.tally.triples_removed += sum(1 for q in decision.remove if q.graph_name == GRAPHS["data"])
+        run, g = ox.NamedNode(self.run_iri), GRAPHS["provenance"]
+        store.load([ox.Quad(run, INGESTED_FILE, ox.NamedNode(r.marker), g) for r in prepared.files if r.marker])
+        self.tally.add_batch(outcome, decision, members)
+
+    def _recount(self, store: Store, prepared: Prepared, members: dict[int, list[Record]]) -> None:
+        """Map again, with counts over every instance the store has too, the series records of the batch whose
+        series the store already has instances of (a series that spans batches or runs)."""
+        full = totals(prepared.facts + self._stored_facts(store, prepared.facts))
+        outcome, redo = prepared.outcome, []
+        for series, _instances in prepared.groups:
+            uid = str(series.fields.get("SeriesInstanceUID", "")).strip()
+            counts = (series.fields.get("NumberOfInstances"), series.fields.get("NumberOfFrames"))
+            if uid in full and counts != full[uid]:
+                fields = dict(series.fields)
+                fields["NumberOfInstances"], fields["NumberOfFrames"] = full[uid]
+                fresh = Record(series.source, series.entity, fields, series.provenance)
+                members[id(fresh)] = members.pop(id(series))
+                redo.append((series, fresh))
+        if not redo:
+            return
+        old = {id(series) for series, _ in redo}
+        for entity in [e for e in outcome.entities if id(e.record) in old]:
+            for label, kind, _value in entity.flags:
+                outcome.field_problems[(label, kind)] -= 1
+        outcome.entities = [e for e in outcome.entities if id(e.record) not in old]
+        outcome.unmatched_records = [r for r in outcome.unmatched_records if id(r) not in old]
+        again = self.mapper.apply([fresh for _, fresh in redo])
+        outcome.entities += again.entities
+        outcome.unmatched_records += again.unmatched_records
+        outcome.field_problems.update(again.field_problems)
+        outcome.field_problems = +outcome.field_problems
 
     def _stored_facts(self, store: Store, facts: list[InstanceFact]) -> list[InstanceFact]:
-        """The instances the store knows of the series of this run's instances."""
+        """The instances the store knows of the series of this batch's instances."""
         uid_of = {self.mapper.mint("series", uid): uid for uid in {f.series for f in facts}}
         out: list[InstanceFact] = []
-        series = sorted(uid_of)
-        for start in range(0, len(series), 400):
-            values = " ".join(f"<{s}>" for s in series[start:start + 400])
+        for chunk in batched(sorted(uid_of), _LOOKUP_CHUNK):
+            values = " ".join(f"<{s}>" for s in chunk)
             rows = store.query(f"SELECT ?s ?i ?f WHERE {{ VALUES ?s {{ {values} }} GRAPH {GRAPHS['provenance']} "
                                f"{{ ?s {SOURCE_INSTANCE} ?i OPTIONAL {{ ?i {FRAMES} ?f }} }} }}")
             out += [InstanceFact(uid_of[row["s"].value], row["i"].value,
                                  int(row["f"].value) if row["f"] is not None else 1) for row in rows]
         return out
 
-    def _fact_quads(self, facts: list[InstanceFact]) -> list[ox.Quad]:
+    # ------------------------------------------------------------------------- what else is written
+    def _extra_quads(self, prepared: Prepared, members: dict[int, list[Record]]) -> list[ox.Quad]:
+        """Provenance of every instance, the incomplete records' quarantine nodes, the DICOM instance facts."""
+        out: list[ox.Quad] = []
+        for entity in prepared.outcome.entities:
+            if entity.iri:
+                out += self._provenance(entity.iri, entity.rule, members.get(id(entity.record), [entity.record]))
+            if entity.problems:
+                out += self._incomplete(entity.iri, entity.rule, entity.quads, entity.problems, entity.record)
         g = GRAPHS["provenance"]
-        out = []
-        for fact in facts:
+        for fact in prepared.facts:
             series, instance = ox.NamedNode(self.mapper.mint("series", fact.series)), ox.NamedNode(fact.instance)
             out += [ox.Quad(series, SOURCE_INSTANCE, instance, g),
                     ox.Quad(instance, FRAMES, ox.Literal(str(fact.frames), datatype=XSD_INTEGER), g)]
         return out
 
-    # ------------------------------------------------------------------------- what else is written
-    def _extra_quads(self, outcome: MappingOutcome, members: dict[int, list[Record]],
-                     facts: list[InstanceFact]) -> list[ox.Quad]:
-        """Provenance of every instance, the incomplete records' quarantine nodes, the DICOM instance facts."""
-        out: list[ox.Quad] = []
-        for entity in outcome.entities:
-            if entity.iri:
-                out += self._provenance(entity, members.get(id(entity.record), [entity.record]))
-            if entity.problems:
-                out += self._incomplete(entity)
-        return out + self._fact_quads(facts)
-
-    def _incomplete(self, entity: EntityResult) -> list[ox.Quad]:
+    def _incomplete(self, iri: str, rule: str, quads: list[ox.Quad], problems: list[str],
+                    record: Record) -> list[ox.Quad]:
         """A record the mapping could not complete, on a node of its own (keyed digest of what it says)."""
         g = GRAPHS["quarantine"]
-        content = "\n".join(sorted(str(q.triple) for q in entity.quads)) or str(entity.record.provenance)
-        node = ox.NamedNode(RECORD_NS + self.options.key.pseudonym("quarantine", f"{entity.rule}\x1f{content}"))
-        out = [ox.Quad(node, QUARANTINED_INSTANCE, ox.NamedNode(entity.iri), g)] if entity.iri else []
-        out += [ox.Quad(node, q.predicate, q.object, g) for q in entity.quads]
-        return out + [ox.Quad(node, QUARANTINE_REASON, ox.Literal(without_values(p)), g) for p in entity.problems]
+        content = "\n".join(sorted(str(q.triple) for q in quads)) or str(record.provenance)
+        node = ox.NamedNode(RECORD_NS + self.options.key.pseudonym("quarantine", f"{rule}\x1f{content}"))
+        out = [ox.Quad(node, QUARANTINED_INSTANCE, ox.NamedNode(iri), g)] if iri else []
+        out += [ox.Quad(node, q.predicate, q.object, g) for q in quads]
+        return out + [ox.Quad(node, QUARANTINE_REASON, ox.Literal(without_values(p)), g) for p in problems]
 
-    def _provenance(self, entity: EntityResult, sources: list[Record]) -> list[ox.Quad]:
-        g, subject = GRAPHS["provenance"], ox.NamedNode(entity.iri)
-        mapping = ox.Literal(entity.rule)
+    def _provenance(self, iri: str, rule: str, sources: list[Record]) -> list[ox.Quad]:
+        g, subject = GRAPHS["provenance"], ox.NamedNode(iri)
+        mapping = ox.Literal(rule)
         out = []
         for record in sources:
             # file paths may name people: the store keeps a keyed digest of path and locator, which the node
@@ -304,105 +350,45 @@ class Ingest:
                     ox.Quad(ox.NamedNode(self.run_iri), ox.NamedNode(PROV + "used"), node, g)]
         return out
 
-    def _store(self, store: Store, quads: list[ox.Quad], progress: Progress) -> int:
-        run = ox.NamedNode(self.run_iri)
-        g = GRAPHS["provenance"]
+    def _run_quads(self) -> list[ox.Quad]:
+        run, g = ox.NamedNode(self.run_iri), GRAPHS["provenance"]
         now = ox.Literal(datetime.now(UTC).isoformat(), datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#dateTime"))
-        quads += [ox.Quad(run, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
-                          ox.NamedNode(PROV + "Activity"), g), ox.Quad(run, ox.NamedNode(PROV + "endedAtTime"), now, g)]
-        quads += [ox.Quad(run, ox.NamedNode(HO_NS + "mappingFile"), ox.Literal(f"{s.name}@{s.version}"), g)
-                  for s in self.options.mappings.specs]
-        if store.ontology_release() != VERSION:
-            with progress.step("loading the hyperontology into the store (once per release)"):
-                store.ensure_ontology(module_files(bundled_dir()), VERSION, subsumption_triples(self.ontology))
-        with progress.step(f"writing {len(quads)} triples"):
-            return store.load(quads).get("data", 0)
+        quads = [ox.Quad(run, RDF_TYPE, ox.NamedNode(PROV + "Activity"), g),
+                 ox.Quad(run, ox.NamedNode(PROV + "endedAtTime"), now, g)]
+        return quads + [ox.Quad(run, ox.NamedNode(HO_NS + "mappingFile"), ox.Literal(f"{s.name}@{s.version}"), g)
+                        for s in self.options.mappings.specs]
 
-    # ------------------------------------------------------------------------- the report
-    def _account(self, outcome: MappingOutcome, decision: Decision, members: dict[int, list[Record]]) -> None:
-        status: dict[int, str] = {}
-        for entity in outcome.entities:
-            state = "quarantined" if _quarantined(entity, decision) else "loaded"
-            if status.get(id(entity.record)) != "quarantined":
-                status[id(entity.record)] = state
-        for record in outcome.unmatched_records:
-            status[id(record)] = "not_mapped"
-        for group_id, state in list(status.items()):
-            for record in members.get(group_id, []):
-                status[id(record)] = state
-        self._tally(status, outcome, members)
-
-    def _tally(self, status: dict[int, str], outcome: MappingOutcome, members: dict[int, list[Record]]) -> None:
-        seen: set[int] = set()
-        everything = [r for e in outcome.entities for r in members.get(id(e.record), [e.record])]
-        everything += [r for rec in outcome.unmatched_records for r in members.get(id(rec), [rec])]
-        for record in everything:
-            if id(record) in seen or record.entity == "series":
-                continue
-            seen.add(id(record))
-            account = self.accounts[record.provenance.path]
-            state = status.get(id(record), "not_mapped")
-            setattr(account, state, getattr(account, state) + 1)
-
-    def _report(self, outcome: MappingOutcome, decision: Decision, added: int, seconds: float,
-                files: int) -> dict[str, Any]:
-        accounts = sorted(self.accounts.values(), key=lambda a: a.path)
-        classes = Counter(cls for _, cls in {(e.iri, e.cls) for e in outcome.entities if e.iri})
-        unmapped: dict[str, dict[str, int]] = defaultdict(dict)
-        for (vm, value), n in sorted(outcome.unmapped.items()):
-            unmapped[vm][value] = n
-        violations = decision.results
-        batch = {e.iri for e in outcome.entities}
-        return {
-            "run": {"iri": self.run_iri, "started": self.started.isoformat(), "seconds": round(seconds, 3),
-                    "key_id": self.options.key.key_id, "store": str(self.options.store_path or ":memory:"),
-                    "mappings": [f"{s.name}@{s.version}" for s in self.options.mappings.specs],
-                    "ontology_release": VERSION},
-            "totals": {"files": files, "records": sum(a.records for a in accounts),
-                       "loaded": sum(a.loaded for a in accounts), "quarantined": sum(a.quarantined for a in accounts),
-                       "not_mapped": sum(a.not_mapped for a in accounts),
-                       "rejected": sum(len(a.rejected) for a in accounts), "triples_added": added,
-                       "instances": dict(sorted(classes.items())),
-                       "instances_reconsidered": len(decision.touched - batch)},
-            "inputs": [a.__dict__ for a in accounts],
-            "unmapped_values": unmapped,
-            "unknown_codes": dict(outcome.unknown_codes.most_common()),
-            "field_problems": outcome.by_field(),
-            "violations": {"by_shape": dict(Counter(v.shape for v in violations).most_common()),
-                           **_capped("items", [v.as_dict() for v in violations])},
-            **_capped("quarantined_values", [{"instance": s, "property": p, "value": v}
-                                             for s, p, v in decision.withheld]),
-            **_capped("quarantined", [{"instance": e.iri, "rule": e.rule, "source": str(e.record.provenance),
-                                       "reasons": e.problems + decision.reasons.get(e.iri, [])}
-                                      for e in outcome.entities if _quarantined(e, decision)]),
-            **_capped("notes", [{"instance": "", "source": c.table, "note": str(c)} for c in outcome.missing_columns]
-                      + [{"instance": e.iri, "source": str(e.record.provenance), "note": n}
-                         for e in outcome.entities for n in e.notes]),
-        }
+    def _run_facts(self, seconds: float) -> dict[str, Any]:
+        options = self.options
+        return {"iri": self.run_iri, "started": self.started.isoformat(), "seconds": round(seconds, 3),
+                "key_id": options.key.key_id, "store": str(options.store_path or ":memory:"),
+                "mappings": [f"{s.name}@{s.version}" for s in options.mappings.specs], "ontology_release": VERSION,
+                "executor": options.executor if options.executor != "local" else f"local, {options.jobs} jobs",
+                "batch_files": options.batch_files}
 
 
-def _capped(key: str, items: list[Any]) -> dict[str, Any]:
-    """A list of the report under ``key``, its first :data:`REPORT_CAP` items, and ``key_more``: how many more."""
-    return {key: items[:REPORT_CAP], f"{key}_more": max(0, len(items) - REPORT_CAP)}
+def batched(items: Iterable[Any], size: int) -> Iterator[tuple[Any, ...]]:
+    """``items`` in tuples of ``size`` (the last shorter): ``itertools.batched`` of Python 3.12."""
+    it = iter(items)
+    while chunk := tuple(islice(it, size)):
+        yield chunk
 
 
-def _quarantined(entity: EntityResult, decision: Decision) -> bool:
-    return bool(entity.problems) or not entity.iri or entity.iri in decision.quarantined
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
-def _delete(store: Store, quads: list[ox.Quad], advance: Advance | None = None) -> None:
+def _delete(store: Store, quads: list[ox.Quad]) -> None:
     """Delete quads, a SPARQL ``DELETE DATA`` per chunk (each one atomic)."""
     for start in range(0, len(quads), _DELETE_CHUNK):
         chunk = quads[start:start + _DELETE_CHUNK]
         body = " ".join(f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} {q.object} }}" for q in chunk)
         store.update(f"DELETE DATA {{ {body} }}")
-        if advance:
-            advance(len(chunk))
 
 
 def ingest(paths: list[Path], options: IngestOptions, *, ontology: Hyperontology) -> dict[str, Any]:
     """Ingest files and directories into the store; returns the report (JSON-ready)."""
     return Ingest(options, ontology).run(paths)
-
-
-__all__ = ["SOURCES", "IngestOptions", "group_series", "ingest"]

@@ -31,7 +31,18 @@ def register(commands: Any) -> None:
     _store_args(ing)
     _mapping_args(ing)
     ing.add_argument("--report", type=Path, help="write the JSON report accounting for every input")
-    ing.add_argument("--jobs", type=int, default=1, help="reader processes (default 1)")
+    ing.add_argument("--jobs", type=int, default=1,
+                     help="local processes that read, pseudonymize and map (default 1: in this process)")
+    ing.add_argument("--executor", choices=("local", "dask"), default="local",
+                     help="where batches are read and mapped: local processes (--jobs) or a Dask cluster")
+    ing.add_argument("--scheduler", metavar="ADDRESS",
+                     help="the Dask scheduler, such as tcp://10.0.0.5:8786 (with --executor dask)")
+    ing.add_argument("--batch-files", type=_positive, default=500, metavar="N",
+                     help="files per batch, each batch committed on its own (default 500)")
+    ing.add_argument("--batch-mb", type=_positive, default=256, metavar="MB",
+                     help="megabytes of input files per batch (default 256; a larger file is a batch alone)")
+    ing.add_argument("--rescan", action="store_true",
+                     help="read again the files the store already has unchanged (default: skip them)")
     ing.add_argument("--key-file", type=Path, help="pseudonymization key (else $HYPERONTOLOGY_KEY)")
     ing.add_argument("--new-key", type=Path, metavar="FILE", help="create a new key in FILE and use it")
     ing.add_argument("--no-validate", action="store_true", help="skip SHACL validation (not recommended)")
@@ -106,17 +117,30 @@ def loaded_ontology(progress: bool) -> Hyperontology:
         return load_ontology()
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text}: must be 1 or more")
+    return value
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     key = _key(args)
+    if args.executor == "dask" and not args.scheduler:
+        print("error: --executor dask needs --scheduler ADDRESS (the Dask scheduler)", file=sys.stderr)
+        return 2
     options = IngestOptions(key=key, mappings=_mappings(args), store_path=args.store, jobs=max(1, args.jobs),
                             validate=not args.no_validate, progress=not args.quiet and on_terminal(),
-                            shift_dates=not args.no_date_shift)
+                            shift_dates=not args.no_date_shift, executor=args.executor, scheduler=args.scheduler,
+                            batch_files=args.batch_files, batch_bytes=args.batch_mb * 2**20, rescan=args.rescan)
     report = ingest(list(args.paths), options, ontology=loaded_ontology(options.progress))
     if args.report:
         args.report.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     t = report["totals"]
     print(f"{t['files']} files, {t['records']} records: {t['loaded']} loaded, {t['quarantined']} quarantined, "
           f"{t['not_mapped']} not mapped, {t['rejected']} rejected; {t['triples_added']} triples added to {args.store}")
+    if t["skipped"]:
+        print(f"{t['skipped']} files skipped: the store has them unchanged (--rescan reads them again)")
     if t.get("triples_removed") or t.get("instances_reconsidered"):
         print(f"{t['instances_reconsidered']} instances of earlier runs decided again; {t['triples_removed']} "
               "superseded triples removed (counts, values now withheld)")

@@ -155,6 +155,12 @@ class Mapper:
         return rule.when is None or self.holds(rule.when, record)
 
     def apply(self, records: Iterable[Record]) -> MappingOutcome:
+        try:
+            return self._apply(records)
+        finally:
+            self._patient.clear()  # keyed by id(record): ids of freed records come back for other records
+
+    def _apply(self, records: Iterable[Record]) -> MappingOutcome:
         outcome = MappingOutcome()
         tables: dict[str, dict[str, list[MissingColumn]]] = {}  # CSV file -> rule -> columns it lacks
         for record in records:

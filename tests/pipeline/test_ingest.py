@@ -71,7 +71,7 @@ def test_rerun_is_idempotent_and_jobs_give_the_same_graph(onto: Hyperontology, t
 
     files = Path(pydicom.__file__).parent / "data" / "test_files"
     run([files, SAMPLES], onto, tmp_path / "one")
-    again = run([files, SAMPLES], onto, tmp_path / "one")
+    again = run([files, SAMPLES], onto, tmp_path / "one", rescan=True)
     assert again["totals"]["triples_added"] == 0
     run([files, SAMPLES], onto, tmp_path / "two", jobs=2)
     assert sorted(exported(tmp_path / "one", ["data"]).splitlines()) == sorted(

@@ -62,9 +62,9 @@ def remote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def _run(location: Path | str, inputs: tuple[list[Path], MappingSet], onto: Hyperontology,
-         *, validate: bool = True) -> dict[str, Any]:
+         *, validate: bool = True, rescan: bool = True) -> dict[str, Any]:
     paths, mappings = inputs
-    options = IngestOptions(key=KEY, mappings=mappings, store_path=location, validate=validate)
+    options = IngestOptions(key=KEY, mappings=mappings, store_path=location, validate=validate, rescan=rescan)
     return dict(ingest(paths, options, ontology=onto)["totals"])
 
 
@@ -77,5 +77,7 @@ def test_a_rerun_into_a_remote_store_adds_nothing(remote: str, inputs: tuple[lis
     again = _run(remote, inputs, onto)
     assert again["triples_added"] == 0, again
     assert again["loaded"] == first["loaded"]
+    unchanged = _run(remote, inputs, onto, rescan=False)  # without rescan, the file the store has is skipped
+    assert (unchanged["skipped"], unchanged["records"], unchanged["triples_added"]) == (1, 0, 0), unchanged
     assert _run(remote, inputs, onto, validate=False)["triples_added"] == 0
     assert _run(tmp_path / "store", inputs, onto)["triples_added"] == 0

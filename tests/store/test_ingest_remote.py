@@ -28,8 +28,9 @@ def remote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-def _ingest(location: Path | str) -> dict[str, Any]:
-    options = IngestOptions(key=KEY, mappings=MappingSet.load(default_mappings_dir()), store_path=location)
+def _ingest(location: Path | str, *, rescan: bool = False) -> dict[str, Any]:
+    options = IngestOptions(key=KEY, mappings=MappingSet.load(default_mappings_dir()), store_path=location,
+                            rescan=rescan)
     return ingest([SAMPLES], options, ontology=load_ontology())
 
 
@@ -58,9 +59,12 @@ def test_the_stores_hold_the_same_data(reports: dict[str, Any], remote: str) -> 
 
 
 def test_a_second_run_adds_nothing_new(reports: dict[str, Any], remote: str) -> None:
-    again = _ingest(remote)
+    again = _ingest(remote, rescan=True)
     assert again["totals"]["triples_added"] == 0
     assert again["totals"]["loaded"] == reports["remote"]["totals"]["loaded"]
+    unchanged = _ingest(remote)  # the files the store has, unchanged, are skipped
+    assert unchanged["totals"]["skipped"] == reports["remote"]["totals"]["files"]
+    assert unchanged["totals"]["records"] == unchanged["totals"]["triples_added"] == 0
 
 
 def test_the_cli_reads_a_remote_store(reports: dict[str, Any], remote: str, tmp_path: Path) -> None:

@@ -1,0 +1,155 @@
+"""One batch of input files, read, pseudonymized and mapped: the part of an ingest that runs in workers.
+
+:func:`prepare_batch` is a pure function of the files and a :class:`BatchSpec` (the key, the mapping set and the
+options), so an executor may run it anywhere: inline, in a local process pool (``--jobs``) or on a Dask cluster
+(``--executor dask``), and run it again after a worker died. What needs the store (the counts of series that span
+batches, reconciliation with what the store holds, validation, the write) happens afterwards, in the ingest
+process, batch by batch in order (:mod:`hyperontology.pipeline`).
+
+Every input is accounted for: each file gives a :class:`FileRead` with its record count and its rejections (no
+source for the file, a reader failure, a record the mapping fails on), and each record is in the
+:class:`Prepared` result: mapped, or among the records no mapping selects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hyperontology.mapping.engine import DATA, Mapper, MappingOutcome
+from hyperontology.mapping.loader import MappingSet
+from hyperontology.ontology.api import Hyperontology
+from hyperontology.pseudonymize.keys import PseudonymKey
+from hyperontology.sources.base import Provenance, Record, Rejection
+from hyperontology.sources.registry import source_for
+from hyperontology.sources.series import InstanceFact, group_series, instance_facts
+
+__all__ = ["BatchSpec", "FileRead", "Prepared", "prepare_batch", "read_file"]
+
+
+def read_file(path: Path) -> tuple[str, str | None, list[Record | Rejection]]:
+    """All records and rejections of one file, and the file as their provenance names it (a name that is not
+    UTF-8 with its bytes as ``\\xNN``: see ``sources.base.utf8_safe``)."""
+    where = Provenance(str(path))
+    if not path.is_file():
+        return where.path, None, [Rejection(where, "no such file")]
+    source = source_for(path)
+    if source is None:
+        return where.path, None, [Rejection(where, "no source reads this file type")]
+    try:
+        items = list(source.read(path))
+    except Exception as exc:  # noqa: BLE001 - a source bug must not lose the other files
+        items = [Rejection(where, f"reader failed: {exc.__class__.__name__}: {exc}")]
+    return where.path, source.name, items
+
+
+@dataclass
+class BatchSpec:
+    """What a worker needs to prepare batches: sent once per worker. The ontology is not sent: a worker loads
+    the bundled release once (its index is cached on disk); in-process, the caller's ontology is used."""
+
+    key: PseudonymKey
+    mappings: MappingSet
+    shift_dates: bool = True
+    ontology: Hyperontology | None = None
+    _mapper: Mapper | None = field(default=None, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"key": self.key, "mappings": self.mappings, "shift_dates": self.shift_dates,
+                "ontology": None, "_mapper": None}
+
+    def mapper(self) -> Mapper:
+        if self._mapper is None:
+            if self.ontology is None:
+                from hyperontology.ontology.api import load_ontology
+
+                self.ontology = load_ontology()
+            self._mapper = Mapper(self.mappings.specs, key=self.key, valuemaps=self.mappings.valuemaps,
+                                  ontology=self.ontology, shift_dates=self.shift_dates)
+        return self._mapper
+
+
+@dataclass
+class FileRead:
+    """What reading one file gave: its source, how many records, and why units of it were rejected."""
+
+    path: str
+    source: str | None
+    marker: str | None  # the file's keyed digest (None: nothing to remember it by, such as a missing file)
+    records: int = 0
+    rejected: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Prepared:
+    """A batch read and mapped. Series records are mapped with the counts of the batch's own instances; the
+    ingest process corrects those of series the store already has instances of."""
+
+    files: list[FileRead]
+    outcome: MappingOutcome
+    groups: list[tuple[Record, list[Record]]]  # each series record and the DICOM instance records it stands for
+    facts: list[InstanceFact]  # series UID, the instance's keyed node, its frames
+
+    def members(self) -> dict[int, list[Record]]:
+        """``id(series record)`` -> its instance records (identity holds within one unpickled result)."""
+        return {id(series): instances for series, instances in self.groups}
+
+
+def prepare_batch(spec: BatchSpec, files: list[tuple[str, str | None]]) -> Prepared:
+    """Read and map a batch of ``(path, marker)`` files (never raises for bad input: it becomes a rejection)."""
+    reads: list[FileRead] = []
+    records: list[Record] = []
+    for name, marker in files:
+        path, source, items = read_file(Path(name))
+        read = FileRead(path, source, marker)
+        for item in items:
+            if isinstance(item, Rejection):
+                read.rejected.append({"locator": item.provenance.locator, "reason": item.reason})
+            else:
+                read.records += 1
+                records.append(item)
+        reads.append(read)
+    mapper = spec.mapper()
+    outcome, groups = _map(mapper, records, {r.path: r for r in reads})
+    facts = [keyed_fact(mapper, f) for _, members in groups for f in instance_facts(members)]
+    return Prepared(reads, outcome, groups, facts)
+
+
+def keyed_fact(mapper: Mapper, fact: InstanceFact) -> InstanceFact:
+    """A fact with the instance as its keyed node (the SOP Instance UID never leaves the batch)."""
+    return InstanceFact(fact.series, f"{DATA}instance/{mapper.key.pseudonym('instance', fact.instance)}",
+                        fact.frames)
+
+
+def _map(mapper: Mapper, records: list[Record], reads: dict[str, FileRead],
+         ) -> tuple[MappingOutcome, list[tuple[Record, list[Record]]]]:
+    """The mapping of the records (DICOM instances grouped into series) and the series groups. A record the
+    mapping fails on (a bug: bad data should never make it fail) is rejected with the reason and the others are
+    mapped without it, as a reader failure loses only its file."""
+    grouped, members = group_series(records)
+    try:
+        outcome = mapper.apply(grouped)
+    except Exception:  # noqa: BLE001 - find the records it fails on; if none fails alone, it fails again below
+        failed = _reject_failing(mapper, grouped, members, reads)
+        grouped, members = group_series([r for r in records if id(r) not in failed])
+        outcome = mapper.apply(grouped)
+    return outcome, [(series, members[id(series)]) for series in grouped if id(series) in members]
+
+
+def _reject_failing(mapper: Mapper, grouped: list[Record], members: dict[int, list[Record]],
+                    reads: dict[str, FileRead]) -> set[int]:
+    """Map each record alone and reject those the mapping fails on (for a series, each of its instances); the
+    ids of the rejected records."""
+    failed: set[int] = set()
+    for record in grouped:
+        try:
+            mapper.apply([record])
+        except Exception as exc:  # noqa: BLE001 - reported as the record's rejection
+            for source in members.get(id(record), [record]):
+                failed.add(id(source))
+                read = reads[source.provenance.path]
+                read.records -= 1
+                read.rejected.append({"locator": source.provenance.locator,
+                                      "reason": f"mapping failed: {type(exc).__name__}: {exc}"})
+    return failed
