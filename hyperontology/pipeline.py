@@ -192,8 +192,13 @@ class Ingest:
                 with progress.step("loading the hyperontology into the store (once per release)"):
                     store.ensure_ontology(module_files(bundled_dir()), VERSION, subsumption_triples(self.ontology))
             with progress.step(f"ingesting {len(files)} files", len(files)) as advance:
-                for prepared in self._prepared(self._batches(store, files, advance)):
-                    self._commit(store, prepared)
+                stream = self._prepared(self._batches(store, files, advance))
+                while True:
+                    with progress.step(f"batch {self.tally.batches + 1}: reading and mapping"):
+                        prepared = next(stream, None)
+                    if prepared is None:
+                        break
+                    self._commit(store, prepared, progress)
                     advance(len(prepared.files))
             store.load(self._run_quads())
         return self.tally.report(self._run_facts(time.perf_counter() - clock), self.files)
@@ -251,7 +256,7 @@ class Ingest:
         return {row["f"].value for row in rows}
 
     # ------------------------------------------------------------------------- committing a batch
-    def _commit(self, store: Store, prepared: Prepared) -> None:
+    def _commit(self, store: Store, prepared: Prepared, progress: Progress) -> None:
         """Reconcile, validate and write one batch, then remember its files (see the module docs)."""
         for read in prepared.files:
             account = self.tally.account(read.path, read.source)
@@ -261,11 +266,15 @@ class Ingest:
         outcome, members = prepared.outcome, prepared.members()
         self._recount(store, prepared, members)
         good = [e for e in outcome.entities if e.iri and not e.problems]
-        reconciler = Reconciler(store, self.ontology, validate=self.options.validate, aggregates=self.aggregates)
-        decision = reconciler.decide(q for e in good for q in e.quads)
+        batch = f"batch {self.tally.batches + 1}"
+        with progress.step(f"{batch}: {'validating' if self.options.validate else 'reconciling'} {len(good)} "
+                           "instances with the store"):
+            reconciler = Reconciler(store, self.ontology, validate=self.options.validate, aggregates=self.aggregates)
+            decision = reconciler.decide(q for e in good for q in e.quads)
         quads = decision.add + self._extra_quads(prepared, members)
-        self.tally.triples_added += store.load(quads).get("data", 0)
-        _delete(store, decision.remove)
+        with progress.step(f"{batch}: writing {len(quads)} triples, removing {len(decision.remove)}"):
+            self.tally.triples_added += store.load(quads).get("data", 0)
+            _delete(store, decision.remove)
         self.tally.triples_removed += sum(1 for q in decision.remove if q.graph_name == GRAPHS["data"])
         run, g = ox.NamedNode(self.run_iri), GRAPHS["provenance"]
         store.load([ox.Quad(run, INGESTED_FILE, ox.NamedNode(r.marker), g) for r in prepared.files if r.marker])
