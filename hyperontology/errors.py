@@ -18,6 +18,8 @@ Hierarchy::
     ├── ValueMapError                 a value map is malformed, mapping.valuemaps
     ├── KeyMissingError               no usable pseudonymization key, pseudonymize.keys
     ├── StoreError                    the store cannot be opened or written, store.oxigraph
+    ├── ExecutorError                 the ingest's workers cannot run it (a Dask scheduler that cannot be reached,
+    │                                 a task whose workers all died, a broken process pool), executors
     └── AuthConfigError               a server configuration file is invalid, server.settings
 """
 
@@ -66,3 +68,8 @@ class ReleaseImportError(HyperontologyError):
     def __init__(self, message: str, *, path: str | None = None) -> None:
         super().__init__(f"{path}: {message}" if path else message)
         self.path = path
+
+
+class ExecutorError(HyperontologyError):
+    """The ingest's workers cannot run it: a Dask scheduler that cannot be reached (the message names its
+    address), a task whose workers all died or a lost scheduler, a local process pool broken by a killed worker."""
