@@ -1,6 +1,6 @@
 """Benchmark: DICOM ingest throughput of the whole pipeline against bare pydicom header reads, in one run.
 
-Run: python bench/bench_ingest.py [--copies 8] [--source DIR]
+Run: python bench/bench_ingest.py [--copies 8] [--source DIR] [--json PATH]
 The DICOM files (../shared/data/dicom, else pydicom's bundled test files) are copied --copies times with new
 Study/Series/SOP Instance UIDs so that every copy is a distinct series. Then, on the same files:
   bare      pydicom.dcmread(stop_before_pixels=True) of every file
@@ -11,6 +11,7 @@ Targets (issue 3): pipeline >= 40% of the bare read rate on one process; near-li
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -23,6 +24,9 @@ from hyperontology.mapping.loader import MappingSet, default_mappings_dir
 from hyperontology.pipeline import IngestOptions, ingest
 from hyperontology.pseudonymize.keys import PseudonymKey
 from hyperontology.store.oxigraph import NodeStore
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run_all import Row, write_json  # noqa: E402 (the --json contract of every bench)
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "dicom"
 
@@ -75,7 +79,9 @@ def main() -> None:
     parser.add_argument("--instances", type=int, default=16, help="instances per series in the second corpus")
     parser.add_argument("--source", type=Path, default=SHARED if SHARED.is_dir() else
                         Path(pydicom.__file__).parent / "data" / "test_files")
+    parser.add_argument("--json", type=Path, help="write the figures as JSON")
     args = parser.parse_args()
+    rows: list[Row] = []
     for label, instances in (("one file per series (worst case)", 1), (f"{args.instances} files per series",
                                                                         args.instances)):
         with tempfile.TemporaryDirectory() as tmp:
@@ -95,6 +101,19 @@ def main() -> None:
         print(f"  pipeline --jobs 2{pad}{r2:8.1f} files/s  = {r2 / r1:.2f}x --jobs 1 (linear: 2x)")
         totals = report["totals"]
         print(f"  triples added {totals['triples_added']}, quarantined records {totals['quarantined']}")
+        rows += corpus_rows(label, n, series, (r_bare, r1, r2))
+    if args.json:
+        write_json(args.json, "ingest", rows)
+
+
+def corpus_rows(label: str, n: int, series: int, rates: tuple[float, float, float]) -> list[Row]:
+    r_bare, r1, r2 = rates
+    note = f"{n} files, {series} series"
+    return [Row(f"bare pydicom read, {label}", round(r_bare, 1), "files/s", note),
+            Row(f"ingest --jobs 1, {label}", round(r1, 1), "files/s", note),
+            Row(f"ingest --jobs 1 / bare read, {label}", round(r1 / r_bare, 3), "x", "target >= 0.40"),
+            Row(f"ingest --jobs 2, {label}", round(r2, 1), "files/s", note),
+            Row(f"ingest --jobs 2 / --jobs 1, {label}", round(r2 / r1, 3), "x", "linear: 2x")]
 
 
 if __name__ == "__main__":

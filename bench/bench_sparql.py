@@ -1,6 +1,6 @@
 """Benchmark: the semantic cohort query over ~1M CDM triples, over HTTP, in raw pyoxigraph and in rdflib.
 
-Run: python bench/bench_sparql.py [--patients N] [--repeat R] [--rdflib-cap S]
+Run: python bench/bench_sparql.py [--patients N] [--repeat R] [--rdflib-cap S] [--json PATH]
 
 A deterministic synthetic cohort (patients, diagnoses coded with real concepts of the bundled ontology:
 lung cancer SCT:363358000, breast SCT:254837009 and prostate SCT:399068003 with their expansions; studies;
@@ -39,6 +39,9 @@ from hyperontology.ontology.files import bundled_dir, module_files
 from hyperontology.ontology.schemes import VERSION
 from hyperontology.prefixes import HO, curie_to_iri
 from hyperontology.store.oxigraph import GRAPHS, NodeStore
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run_all import Row, write_json  # noqa: E402 (the --json contract of every bench)
 
 CDM = HO + "cdm#"
 DATA = HO + "data/bench/"
@@ -251,6 +254,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=25, help="timed repetitions over HTTP and pyoxigraph")
     parser.add_argument("--rdflib-runs", type=int, default=1, help="timed rdflib runs of each query (1-3)")
     parser.add_argument("--rdflib-cap", type=float, default=120.0, help="seconds before an rdflib query is cut")
+    parser.add_argument("--json", type=Path, help="write the figures as JSON")
     args = parser.parse_args()
     onto = load_ontology()
     queries = {"closure": COHORT_CLOSURE, "path": COHORT_PATH, "values": cohort_values(onto),
@@ -267,7 +271,32 @@ def main() -> None:
         print(f"rdflib input: {write_rdflib_input(store, nt):,} triples")
         del store
         load_s, rdflib_results = run_rdflib(nt, [queries[q] for q in portable], args.rdflib_runs, args.rdflib_cap)
-    report(queries, medians, counts, dict(zip(portable, rdflib_results, strict=False)))
+    rdflib_by_query = dict(zip(portable, rdflib_results, strict=False))
+    report(queries, medians, counts, rdflib_by_query)
+    if args.json:
+        note = f"{args.patients:,} patients, {size:,} data triples"
+        rows = [Row("rdflib load", round(load_s, 2), "s", note)]
+        for name in queries:
+            rows += json_rows(name, medians, rdflib_by_query.get(name), note)
+        write_json(args.json, "sparql", rows)
+
+
+def json_rows(name: str, medians: dict[str, float], rdflib_result: tuple[float, int | None] | None,
+              note: str) -> list[Row]:
+    """The figures of one cohort query form: latency in raw pyoxigraph, over HTTP, in rdflib, and the ratios."""
+    raw, http = medians[f"raw {name}"], medians[f"http {name}"]
+    rows = [Row(f"cohort query ({name}), raw pyoxigraph, median", round(raw * 1000, 2), "ms", note),
+            Row(f"cohort query ({name}), endpoint over HTTP, median", round(http * 1000, 2), "ms", note),
+            Row(f"cohort query ({name}), HTTP overhead over raw", round((http - raw) / raw, 3), "fraction",
+                "target <= 0.25")]
+    if rdflib_result is None:
+        return rows
+    rd_s, rd_n = rdflib_result
+    capped = "capped: a lower bound" if rd_n is None else ""
+    rows += [Row(f"cohort query ({name}), rdflib, median", round(rd_s * 1000, 1), "ms", capped),
+             Row(f"cohort query ({name}), rdflib / raw pyoxigraph", round(rd_s / raw, 1), "x",
+                 f"target >= 500x; {capped}" if capped else "target >= 500x")]
+    return rows
 
 
 def measure(path: Path, store: ox.Store, queries: dict[str, str],

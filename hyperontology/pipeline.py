@@ -212,7 +212,7 @@ class Ingest:
         from hyperontology.executors import make_executor
 
         with make_executor(options.executor, jobs=options.jobs, scheduler=options.scheduler) as executor:
-            yield from executor.map(prepare_batch, self.spec, batches, window=executor.workers + 1)
+            yield from executor.map(prepare_batch, self.spec, batches, window=2 * executor.workers)
 
     # ------------------------------------------------------------------------- batches, and files to skip
     def _batches(self, store: Store, files: list[Path], advance: Advance) -> Iterator[list[tuple[str, str | None]]]:
@@ -278,6 +278,7 @@ class Ingest:
         self.tally.triples_removed += sum(1 for q in decision.remove if q.graph_name == GRAPHS["data"])
         run, g = ox.NamedNode(self.run_iri), GRAPHS["provenance"]
         store.load([ox.Quad(run, INGESTED_FILE, ox.NamedNode(r.marker), g) for r in prepared.files if r.marker])
+        store.flush()
         self.tally.add_batch(outcome, decision, members)
 
     def _recount(self, store: Store, prepared: Prepared, members: dict[int, list[Record]]) -> None:

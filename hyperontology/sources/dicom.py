@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import pydicom
-from pydicom.datadict import tag_for_keyword
+from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 
@@ -229,7 +229,47 @@ def _put_raw(ds: Dataset, tag: int, keyword: str, fields: dict[str, Any], notes:
         notes.append(f"{keyword}: unreadable ({exc})")
 
 
-def header_fields(ds: Dataset) -> tuple[dict[str, Any], list[str]]:
+#: VRs whose values are in the default repertoire whatever the character set: decoded from their raw bytes
+_ASCII_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "TM", "UI"})
+#: VRs of text in the dataset's character set -> whether a backslash separates values
+_TEXT_VRS = {"LO": True, "SH": True, "LT": False, "ST": False}
+#: character sets (Specific Character Set, without code extensions) as pydicom decodes them
+_ENCODINGS = {"": "latin-1", "ISO_IR 6": "latin-1", "ISO_IR 100": "latin-1", "ISO_IR 192": "utf-8"}
+
+
+def _encoding(ds: Dataset) -> str | None:
+    """The Python codec of the dataset's text, or None where pydicom must decode it (code extensions...)."""
+    try:
+        value = ds.get("SpecificCharacterSet")
+    except Exception:  # noqa: BLE001 - an unreadable character set: pydicom decides, element by element
+        return None
+    names = _strings(value)
+    return _ENCODINGS.get(names[0] if len(names) == 1 else "" if not names else "?")
+
+
+def _raw_values(ds: Dataset, tag: int, encoding: str | None) -> list[str] | None:
+    """An element's values decoded straight from its raw bytes, as pydicom would decode them; None: the element is
+    absent, already converted, or of a VR pydicom must convert (numbers in binary, person names, sequences).
+
+    Converting through pydicom costs most of the time of reading a header; these VRs need no more than this."""
+    raw = ds.get_item(tag)
+    if not isinstance(raw, RawDataElement):
+        return None
+    vr = raw.VR or dictionary_VR(tag)
+    value = raw.value or b""
+    if vr in _ASCII_VRS:
+        text, multi = value.decode("latin-1"), True
+    elif vr in _TEXT_VRS and encoding is not None:
+        try:
+            text, multi = value.decode(encoding), _TEXT_VRS[vr]
+        except UnicodeDecodeError:
+            return None
+    else:
+        return None
+    return text.split("\\") if multi else [text]
+
+
+def header_fields(ds: Dataset, *, raw: bool = True) -> tuple[dict[str, Any], list[str]]:
     """The fields of one DICOM dataset as plain Python values, and notes on values that could not be used.
 
     Parameters
@@ -252,7 +292,12 @@ def header_fields(ds: Dataset) -> tuple[dict[str, Any], list[str]]:
     """
     fields: dict[str, Any] = {}
     notes: list[str] = []
+    encoding = _encoding(ds) if raw else None
     for keyword, tag in _TOP_LEVEL:
+        values = _raw_values(ds, tag, encoding) if raw else None
+        if values is not None:
+            _put(fields, keyword, keyword, values, notes)
+            continue
         try:
             element = ds.get(tag)
             if element is not None:

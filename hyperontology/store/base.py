@@ -84,6 +84,10 @@ class Store(Protocol):
     def load(self, quads: Iterable[ox.Quad]) -> dict[str, int]:
         """Add quads as one batch; returns how many of them were new, per graph role (or graph IRI)."""
 
+    def flush(self) -> None:
+        """Write what is buffered in memory to disk (an embedded store's memtables grow until flushed: an ingest
+        flushes after each batch, so its memory stays flat); nothing to do for a remote store."""
+
     def count(self, graph: str) -> int:
         """The number of triples in a graph (a role of :data:`GRAPHS`)."""
 

@@ -51,9 +51,12 @@ class NodeStore:
             raise StoreError(f"{path}: cannot open the store ({exc}); is another process writing it?") from exc
 
     def close(self) -> None:
-        if not self.read_only:
-            self.store.flush()
+        self.flush()
         del self.store
+
+    def flush(self) -> None:
+        if not self.read_only and self.path is not None:
+            self.store.flush()
 
     def __enter__(self) -> NodeStore:
         return self

@@ -118,6 +118,9 @@ class RemoteStore:
         self._http = httpx.Client(auth=auth, headers=headers, timeout=httpx.Timeout(timeout_s, connect=10.0),
                                   limits=httpx.Limits(max_connections=32, max_keepalive_connections=16))
 
+    def flush(self) -> None:
+        """Nothing is buffered here: every write is a request the server has answered."""
+
     def close(self) -> None:
         self._http.close()
 
