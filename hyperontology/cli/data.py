@@ -10,8 +10,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import rdflib
-
 from hyperontology.cli import mapping as mapping_cli
 from hyperontology.mapping.loader import MappingSet, default_mappings_dir
 from hyperontology.ontology.api import Hyperontology, load_ontology
@@ -20,7 +18,8 @@ from hyperontology.prefixes import iri_to_curie
 from hyperontology.progress import on_terminal, step
 from hyperontology.pseudonymize.keys import PseudonymKey, load_key, new_key_file
 from hyperontology.store.base import FORMATS, GRAPHS, is_remote, open_store
-from hyperontology.validation.shacl import DATA_NS, Violation, validate_store_export
+from hyperontology.validation.shacl import DATA_NS, Violation
+from hyperontology.validation.store import validate_store
 
 DEFAULT_STORE = Path("hyperontology-store")
 
@@ -192,12 +191,11 @@ def violation_line(v: Violation) -> str:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    with open_store(args.store, read_only=True) as store:
-        data = store.export(None, "nt", graphs=["data"]) or b""
-    graph = rdflib.Graph().parse(data=data.decode("utf-8"), format="nt") if data else rdflib.Graph()
     onto = loaded_ontology(on_terminal())
-    with step(f"validating {len(graph)} triples (SHACL)", enabled=True):
-        violations = validate_store_export(graph, onto)
+    with open_store(args.store, read_only=True) as store:
+        triples = store.count("data")
+        with step(f"validating {triples} triples (SHACL)", enabled=True):
+            violations = validate_store(store, onto)
     if args.report:
         args.report.write_text(json.dumps([v.as_dict() for v in violations], indent=2) + "\n", encoding="utf-8")
     for v in violations[:SHOWN]:
@@ -208,7 +206,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for shape, n in Counter(v.shape for v in violations).most_common():
         print(f"  {n:6}  {shape}")
     errors = [v for v in violations if v.severity == "Violation"]
-    print(f"{len(graph)} triples; {len(errors)} violations, {len(violations) - len(errors)} warnings: "
+    print(f"{triples} triples; {len(errors)} violations, {len(violations) - len(errors)} warnings: "
           f"{'conforms' if not errors else 'does not conform'}")
     return 0 if not errors else 1
 

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 import pyoxigraph as ox
 import rdflib
@@ -35,6 +36,8 @@ _NUMERIC = {XSD.decimal, XSD.integer, XSD.double, XSD.float, XSD.int, XSD.long, 
             XSD.positiveInteger, XSD.unsignedInt}
 _INTEGERS = {XSD.integer, XSD.int, XSD.long, XSD.nonNegativeInteger, XSD.positiveInteger, XSD.unsignedInt}
 _FAR = Decimal(10**9)
+#: datatypes whose well-formed values may be replaced by a stand-in (derived ones keep their value: their facets)
+_STAND_IN = {None, XSD.string, XSD.boolean, XSD.date, XSD.dateTime, XSD.decimal, XSD.integer, XSD.double, XSD.float}
 _BOUNDS = (SH.minExclusive, SH.minInclusive, SH.maxExclusive, SH.maxInclusive)
 _LEXICAL = (SH.pattern, SH.minLength, SH.maxLength, SH["in"], SH.hasValue, SH.languageIn, SH.uniqueLang)
 
@@ -73,7 +76,10 @@ class Canonicaliser:
         self.data_ns = data_ns
 
     def literal(self, pred: rdflib.URIRef, value: rdflib.Literal, occurrence: int) -> rdflib.Literal:
-        if pred in self.facts.lexical:
+        """The stand-in of a literal value; the value itself when the shapes may see more of it than its datatype
+        (a lexical constraint on the property), or when it is not a well-formed value of its datatype (a stand-in
+        would hide what ``sh:datatype`` reports)."""
+        if pred in self.facts.lexical or value.ill_typed or value.datatype not in _STAND_IN:
             return value
         datatype = value.datatype
         if datatype in _NUMERIC and pred in self.facts.thresholds:
@@ -82,7 +88,8 @@ class Canonicaliser:
             return value
         stand_in = f"v{occurrence}"
         if datatype in (XSD.date, XSD.dateTime):
-            stand_in = f"2000-01-{occurrence % 28 + 1:02d}" + ("T00:00:00" if datatype == XSD.dateTime else "")
+            day = f"{2000 + occurrence // 28}-01-{occurrence % 28 + 1:02d}"
+            stand_in = day + ("T00:00:00" if datatype == XSD.dateTime else "")
         elif datatype in _NUMERIC:
             stand_in = str(occurrence + 1)
         return rdflib.Literal(stand_in, lang=value.language, datatype=datatype)
@@ -92,6 +99,8 @@ class Canonicaliser:
             number = Decimal(str(value))
         except InvalidOperation:
             return value  # not a number of its datatype: keep it, the datatype check sees it as it is
+        if not number.is_finite():
+            return value
         if number in cuts:
             return value
         cell = bisect.bisect_left(cuts, number)
@@ -105,8 +114,34 @@ class Canonicaliser:
         return rdflib.Literal(str(stand_in_d), datatype=value.datatype)
 
 
+Form = tuple[Any, ...]  # the sorted (predicate, key) pairs of an instance
+Types = Mapping[str, frozenset[str]]  # instance IRI -> its rdf:types
+
+
+def instance_form(pairs: Iterable[tuple[rdflib.URIRef, rdflib.term.Node]], types: Types, canon: Canonicaliser,
+                  ) -> tuple[Form, dict]:  # type: ignore[type-arg]
+    """An instance's canonical form (from its (predicate, object) pairs), and canonical key -> original object.
+
+    The occurrence numbers are counted per predicate, so the pairs of one predicate alone get the same keys.
+    """
+    items, mapping = [], {}
+    per_pred: dict[rdflib.URIRef, int] = defaultdict(int)
+    for pred, obj in sorted(set(pairs)):
+        n = per_pred[pred]
+        per_pred[pred] += 1
+        if isinstance(obj, rdflib.Literal):
+            key: object = ("lit", canon.literal(pred, obj, n))
+        elif isinstance(obj, rdflib.URIRef) and str(obj).startswith(canon.data_ns):
+            key = ("link", types.get(str(obj), frozenset()), n)
+        else:
+            key = ("iri", obj)
+        items.append((pred, key))
+        mapping[(pred, key)] = obj
+    return tuple(sorted(items, key=repr)), mapping
+
+
 def _forms(quads: Iterable[ox.Quad], canon: Canonicaliser,
-           ) -> tuple[dict[str, tuple], dict[str, dict]]:  # type: ignore[type-arg]
+           ) -> tuple[dict[str, Form], dict[str, dict]]:  # type: ignore[type-arg]
     """The canonical form of every instance, and per instance: canonical key -> its original object."""
     by_subject: dict[str, list[tuple[rdflib.URIRef, rdflib.term.Node]]] = defaultdict(list)
     types: dict[str, set[str]] = defaultdict(set)
@@ -115,26 +150,12 @@ def _forms(quads: Iterable[ox.Quad], canon: Canonicaliser,
         by_subject[subject].append((rdflib.URIRef(pred), to_rdflib(q.object)))
         if pred == str(RDF.type):
             types[subject].add(q.object.value)  # type: ignore[union-attr]
-    forms: dict[str, tuple] = {}  # type: ignore[type-arg]
+    frozen = {s: frozenset(t) for s, t in types.items()}
+    forms: dict[str, Form] = {}
     back: dict[str, dict] = {}  # type: ignore[type-arg]
     for subject, pairs in by_subject.items():
-        if not subject.startswith(canon.data_ns):
-            continue
-        items, mapping = [], {}
-        per_pred: dict[rdflib.URIRef, int] = defaultdict(int)
-        for pred, obj in sorted(set(pairs)):
-            n = per_pred[pred]
-            per_pred[pred] += 1
-            if isinstance(obj, rdflib.Literal):
-                key: object = ("lit", canon.literal(pred, obj, n))
-            elif isinstance(obj, rdflib.URIRef) and str(obj).startswith(canon.data_ns):
-                key = ("link", frozenset(types.get(str(obj), ())), n)
-            else:
-                key = ("iri", obj)
-            items.append((pred, key))
-            mapping[(pred, key)] = obj
-        forms[subject] = tuple(sorted(items, key=repr))
-        back[subject] = mapping
+        if subject.startswith(canon.data_ns):
+            forms[subject], back[subject] = instance_form(pairs, frozen, canon)
     return forms, back
 
 
