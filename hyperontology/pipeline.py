@@ -68,6 +68,7 @@ from hyperontology.sources.registry import SOURCES
 from hyperontology.sources.series import InstanceFact, group_series, totals
 from hyperontology.sources.workers import watch_parent
 from hyperontology.store.base import GRAPHS, Store, open_store
+from hyperontology.validation.fast import FormResults
 from hyperontology.validation.reconcile import QUARANTINE_REASON, RECORD_NS, Reconciler, without_values
 
 PROV = "http://www.w3.org/ns/prov#"
@@ -181,6 +182,7 @@ class Ingest:
         self.mapper: Mapper = self.spec.mapper()
         self.config = configuration(options)
         self.aggregates = counted_properties(options.mappings.specs)
+        self.forms = FormResults()  # forms of instances validated by earlier batches: pyshacl runs on new ones only
         self.files = 0
 
     def run(self, paths: list[Path]) -> dict[str, Any]:
@@ -269,7 +271,8 @@ class Ingest:
         batch = f"batch {self.tally.batches + 1}"
         with progress.step(f"{batch}: {'validating' if self.options.validate else 'reconciling'} {len(good)} "
                            "instances with the store"):
-            reconciler = Reconciler(store, self.ontology, validate=self.options.validate, aggregates=self.aggregates)
+            reconciler = Reconciler(store, self.ontology, validate=self.options.validate, aggregates=self.aggregates,
+                                    forms=self.forms)
             decision = reconciler.decide(q for e in good for q in e.quads)
         quads = decision.add + self._extra_quads(prepared, members)
         with progress.step(f"{batch}: writing {len(quads)} triples, removing {len(decision.remove)}"):

@@ -159,27 +159,68 @@ def _forms(quads: Iterable[ox.Quad], canon: Canonicaliser,
     return forms, back
 
 
+class FormResults:
+    """The results of canonical forms already validated, kept across the batches of one run (the same shapes and
+    ontology): a batch then runs pyshacl only on the forms no earlier batch had. At most ``limit`` forms are kept
+    (then the memory starts again), so memory stays bounded however long the run."""
+
+    def __init__(self, limit: int = 5000) -> None:
+        self.limit = limit
+        self.known: dict[Form, list[Violation]] = {}
+
+    def get(self, form: Form) -> list[Violation] | None:
+        return self.known.get(form)
+
+    def put(self, form: Form, results: list[Violation]) -> None:
+        if len(self.known) >= self.limit:
+            self.known.clear()
+        self.known[form] = results
+
+
 def validate_fast(quads: list[ox.Quad], support: Iterable[tuple], shapes: rdflib.Graph,  # type: ignore[type-arg]
-                  *, data_ns: str) -> list[Violation]:
-    """pyshacl's results for the data ``quads`` (plus the ontology ``support`` triples), once per distinct form."""
+                  *, data_ns: str, cache: FormResults | None = None) -> list[Violation]:
+    """pyshacl's results for the data ``quads`` (plus the ontology ``support`` triples), once per distinct form
+    (and, with a ``cache``, once per run)."""
     canon = Canonicaliser(ShapeFacts.of(shapes), data_ns)
     forms, back = _forms(quads, canon)
-    groups: dict[tuple, list[str]] = defaultdict(list)  # type: ignore[type-arg]
+    groups: dict[Form, list[str]] = defaultdict(list)
     for subject, form in forms.items():
         groups[form].append(subject)
+    found: dict[Form, list[Violation]] = {}
+    for form in groups:
+        known = cache.get(form) if cache is not None else None
+        if known is not None:
+            found[form] = known
+    todo = [form for form in groups if form not in found]
+    if todo:
+        for form, results in _validate_forms(todo, support, shapes, data_ns).items():
+            found[form] = results
+            if cache is not None:
+                cache.put(form, results)
+    return _spread(found, groups, back, data_ns)
+
+
+def _validate_forms(forms: list[Form], support: Iterable[tuple], shapes: rdflib.Graph,  # type: ignore[type-arg]
+                    data_ns: str) -> dict[Form, list[Violation]]:
+    """pyshacl on one representative of each form: each form's results (about its representative)."""
     reduced = rdflib.Graph()
     for triple in support:
         reduced.add(triple)
-    reps: dict[str, tuple] = {}  # type: ignore[type-arg]
-    for n, form in enumerate(groups):
+    reps: dict[str, Form] = {}
+    for n, form in enumerate(forms):
         node = rdflib.URIRef(f"{data_ns}form/{n}")
         reps[str(node)] = form
         for pred, key in form:
             reduced.add((node, pred, _object(key, data_ns)))
-    for key in {k for form in groups for _, k in form if k[0] == "link"}:
+    for key in {k for form in forms for _, k in form if k[0] == "link"}:
         for t in key[1]:
             reduced.add((_object(key, data_ns), RDF.type, rdflib.URIRef(t)))
-    return _spread(validate_graph(reduced, shapes), reps, groups, back, data_ns)
+    out: dict[Form, list[Violation]] = {form: [] for form in forms}
+    for result in validate_graph(reduced, shapes):
+        rep = reps.get(result.focus)
+        if rep is not None:  # else a result about a concept or a stand-in node, not about an instance
+            out[rep].append(result)
+    return out
 
 
 def _object(key: tuple, data_ns: str) -> rdflib.term.Node:  # type: ignore[type-arg]
@@ -189,19 +230,18 @@ def _object(key: tuple, data_ns: str) -> rdflib.term.Node:  # type: ignore[type-
     return key[1]  # type: ignore[no-any-return]
 
 
-def _spread(results: list[Violation], reps: dict[str, tuple], groups: dict[tuple, list[str]],  # type: ignore[type-arg]
+def _spread(found: dict[Form, list[Violation]], groups: dict[Form, list[str]],
             back: dict[str, dict], data_ns: str) -> list[Violation]:  # type: ignore[type-arg]
+    """Each form's results given to every instance of the form, with its own focus node and values."""
     out = []
-    for result in results:
-        form = reps.get(result.focus)
-        if form is None:
-            continue  # a result about a concept or a stand-in node, not about an instance
-        for subject in groups[form]:
-            value = result.value
-            for (pred, key), original in back[subject].items():
-                if str(pred) == result.path and str(_object(key, data_ns)) == result.value:
-                    value = str(original)
-                    break
-            out.append(Violation(str(subject), result.path, value, result.message, result.severity, result.shape,
-                                 result.component))
+    for form, results in found.items():
+        for result in results:
+            for subject in groups[form]:
+                value = result.value
+                for (pred, key), original in back[subject].items():
+                    if str(pred) == result.path and str(_object(key, data_ns)) == result.value:
+                        value = str(original)
+                        break
+                out.append(Violation(str(subject), result.path, value, result.message, result.severity,
+                                     result.shape, result.component))
     return sorted(out, key=lambda v: (v.focus, v.path, v.message, v.value))

@@ -45,6 +45,7 @@ import pyoxigraph as ox
 from hyperontology.ontology.api import Hyperontology
 from hyperontology.prefixes import HO, iri_to_curie
 from hyperontology.store.base import GRAPHS, Store
+from hyperontology.validation.fast import FormResults
 from hyperontology.validation.shacl import DATA_NS, Violation, validate_quads
 
 __all__ = ["DATA_NS", "QUARANTINE_REASON", "RECORD_NS", "Decision", "Reconciler", "without_values"]
@@ -118,7 +119,8 @@ class Reconciler:
 
     ``aggregates``: IRIs of properties whose largest candidate is their value (counts over every instance seen).
     ``validate=False`` (ingest ``--no-validate``) merges and recounts but checks nothing, and leaves the
-    quarantine graph alone.
+    quarantine graph alone. ``forms``: the results of canonical forms already validated in this run (see
+    :class:`~hyperontology.validation.fast.FormResults`).
 
     Examples
     --------
@@ -141,8 +143,9 @@ class Reconciler:
     """
 
     def __init__(self, store: Store, ontology: Hyperontology, *, aggregates: frozenset[str] = frozenset(),
-                 validate: bool = True) -> None:
+                 validate: bool = True, forms: FormResults | None = None) -> None:
         self.store = store
+        self.forms = forms
         self.ontology = ontology
         self.aggregates = aggregates
         self.validate = validate
@@ -238,7 +241,7 @@ class Reconciler:
         quads = [ox.Quad(ox.NamedNode(s), p, o, graph) for s in sorted(subjects) for p, o in self.kept(s)]
         targets = {str(getattr(q.object, "value", "")) for q in quads if _is_instance(q.object)} - subjects
         quads += [ox.Quad(ox.NamedNode(t), RDF_TYPE, c, graph) for t in sorted(targets) for c in self._types(t)]
-        return [v for v in validate_quads(quads, self.ontology) if v.focus in subjects]
+        return [v for v in validate_quads(quads, self.ontology, cache=self.forms) if v.focus in subjects]
 
     def _settle(self) -> None:
         """Validate, withhold, quarantine, and again for what changed, until nothing does."""

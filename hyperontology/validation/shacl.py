@@ -162,11 +162,13 @@ def validate_graph(graph: rdflib.Graph, shapes: rdflib.Graph) -> list[Violation]
 
 
 def validate_quads(quads: list[ox.Quad], ontology: Hyperontology, *, shapes: Path | None = None,
-                   fast: bool = True) -> list[Violation]:
+                   fast: bool = True, cache: Any = None) -> list[Violation]:
     """Validate CDM instance quads against the CDM shapes; the report's results about instances, sorted.
 
     ``fast`` validates each distinct form of instance once (:mod:`hyperontology.validation.fast`), with the same
-    results as pyshacl on the whole graph; ``fast=False`` runs pyshacl on the whole graph.
+    results as pyshacl on the whole graph; ``fast=False`` runs pyshacl on the whole graph. ``cache`` (a
+    :class:`hyperontology.validation.fast.FormResults`) keeps the results of forms across calls with the same
+    shapes and ontology (the batches of one ingest).
     """
     if not quads:
         return []
@@ -176,7 +178,7 @@ def validate_quads(quads: list[ox.Quad], ontology: Hyperontology, *, shapes: Pat
 
         extra = rdflib.Graph()
         support_for({q.object.value for q in quads if isinstance(q.object, ox.NamedNode)}, ontology, extra)
-        return validate_fast(quads, extra, shapes_graph, data_ns=DATA_NS)
+        return validate_fast(quads, extra, shapes_graph, data_ns=DATA_NS, cache=cache)
     graph = _graph(quads)
     support(graph, ontology)
     return [v for v in validate_graph(graph, shapes_graph) if v.focus.startswith(DATA_NS)]
