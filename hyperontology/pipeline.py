@@ -184,11 +184,14 @@ class Ingest:
         self.aggregates = counted_properties(options.mappings.specs)
         self.forms = FormResults()  # forms of instances validated by earlier batches: pyshacl runs on new ones only
         self.files = 0
+        self.batch_files = options.batch_files
 
     def run(self, paths: list[Path]) -> dict[str, Any]:
         clock = time.perf_counter()
         files = list(discover(paths))
         self.files = len(files)
+        if self.options.jobs > 1:  # enough batches to keep every worker busy while the commits go on
+            self.batch_files = min(self.batch_files, max(50, -(-len(files) // (4 * self.options.jobs))))
         with Progress(enabled=self.options.progress) as progress, open_store(self.options.store_path) as store:
             if store.ontology_release() != VERSION:
                 with progress.step("loading the hyperontology into the store (once per release)"):
@@ -230,7 +233,7 @@ class Ingest:
                     advance(1)
                     continue
                 weight = _size(path)
-                if batch and (len(batch) >= self.options.batch_files or size + weight > self.options.batch_bytes):
+                if batch and (len(batch) >= self.batch_files or size + weight > self.options.batch_bytes):
                     yield batch
                     batch, size = [], 0
                 batch.append((str(path), marker))
@@ -377,7 +380,7 @@ class Ingest:
                 "key_id": options.key.key_id, "store": str(options.store_path or ":memory:"),
                 "mappings": [f"{s.name}@{s.version}" for s in options.mappings.specs], "ontology_release": VERSION,
                 "executor": options.executor if options.executor != "local" else f"local, {options.jobs} jobs",
-                "batch_files": options.batch_files}
+                "batch_files": self.batch_files}
 
 
 def batched(items: Iterable[Any], size: int) -> Iterator[tuple[Any, ...]]:

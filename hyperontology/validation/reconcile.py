@@ -146,6 +146,8 @@ class Reconciler:
                  validate: bool = True, forms: FormResults | None = None) -> None:
         self.store = store
         self.forms = forms
+        #: an embedded store's index look-ups (a remote store answers SPARQL queries with VALUES blocks)
+        self._match: Any = getattr(store, "match", None)
         self.ontology = ontology
         self.aggregates = aggregates
         self.validate = validate
@@ -170,7 +172,10 @@ class Reconciler:
         graphs = _values(GRAPHS[g].value for g in self._graphs())
         while frontier and self.validate:
             linkers: set[str] = set()
-            for chunk in _chunks(frontier):
+            if self._match is not None:
+                linkers = {q.subject.value for o in frontier for g in self._graphs()
+                           for q in self._match(None, None, ox.NamedNode(o), g) if _is_instance(q.subject)}
+            for chunk in _chunks(frontier) if self._match is None else ():
                 rows = self._query(f"SELECT DISTINCT ?s WHERE {{ VALUES ?o {{ {_values(chunk)} }} "
                                    f"VALUES ?g {{ {graphs} }} GRAPH ?g {{ ?s ?p ?o }} }}")
                 linkers |= {row["s"].value for row in rows if _is_instance(row["s"])}
@@ -181,6 +186,13 @@ class Reconciler:
     def _stored(self) -> dict[str, dict[str, set[Pair]]]:
         """Graph role -> instance -> its (predicate, object) pairs there, for every touched instance."""
         stored: dict[str, dict[str, set[Pair]]] = {g: defaultdict(set) for g in self._graphs()}
+        if self._match is not None:
+            for s in self.touched:
+                for g in self._graphs():
+                    pairs = {(q.predicate, q.object) for q in self._match(ox.NamedNode(s), None, None, g)}
+                    if pairs:
+                        stored[g][s] |= pairs
+            return stored
         role = {GRAPHS[g].value: g for g in self._graphs()}
         graphs = _values(role)
         for chunk in _chunks(self.touched):
