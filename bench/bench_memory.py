@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 from dicomgen import generate
-from run_all import Row, write_json
+from run_all import Row, emit
 
 TARGET = 1.5
 
@@ -172,10 +172,7 @@ def main() -> None:
         results = {n: run_size(n, work, work / "key", args.jobs, args.seed, preload=not args.no_preload)
                    for n in sizes}
     rows = rows_for(results, args.jobs, preloaded=not args.no_preload)
-    for row in rows:
-        print(f"{row.what:55} {row.value!s:>10} {row.unit:14} {row.note}")
-    if args.json:
-        write_json(args.json, "memory", rows)
+    emit(rows, "memory", args.json, width=55)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from cohortgen import cohort_quads, load_store, write_nquads
-from run_all import Row, write_json
+from run_all import Row, emit
 
 TRIPLES_PER_PATIENT = 39.7
 MODES = ("bulk", "chunked")
@@ -122,10 +122,7 @@ def main() -> None:
         for mode in MODES:
             rows.append(Row(f"{mode} load rate at {large:,} / at {small:,}", round(rates[large][mode] /
                             rates[small][mode], 3), "x", "1.0 = loading scales linearly"))
-    for row in rows:
-        print(f"{row.what:60} {row.value!s:>12} {row.unit:14} {row.note}")
-    if args.json:
-        write_json(args.json, "store", rows)
+    emit(rows, "store", args.json, width=60)
 
 
 if __name__ == "__main__":

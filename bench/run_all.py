@@ -45,6 +45,14 @@ def write_json(path: Path, bench: str, rows: list[Row]) -> None:
                     encoding="utf-8")
 
 
+def emit(rows: list[Row], bench: str, json_path: Path | None, *, width: int = 55) -> None:
+    """Print a bench's rows, and write them under the ``--json`` contract when asked."""
+    for row in rows:
+        print(f"{row.what:{width}} {row.value!s:>12} {row.unit:14} {row.note}")
+    if json_path:
+        write_json(json_path, bench, rows)
+
+
 @dataclass(frozen=True)
 class Bench:
     name: str

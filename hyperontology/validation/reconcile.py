@@ -169,19 +169,23 @@ class Reconciler:
     def _closure(self, seeds: set[str]) -> set[str]:
         """The seeds and every instance that links to one of them, transitively (data and quarantine graphs)."""
         found, frontier = set(seeds), set(seeds)
-        graphs = _values(GRAPHS[g].value for g in self._graphs())
         while frontier and self.validate:
-            linkers: set[str] = set()
-            if self._match is not None:
-                linkers = {q.subject.value for o in frontier for g in self._graphs()
-                           for q in self._match(None, None, ox.NamedNode(o), g) if _is_instance(q.subject)}
-            for chunk in _chunks(frontier) if self._match is None else ():
-                rows = self._query(f"SELECT DISTINCT ?s WHERE {{ VALUES ?o {{ {_values(chunk)} }} "
-                                   f"VALUES ?g {{ {graphs} }} GRAPH ?g {{ ?s ?p ?o }} }}")
-                linkers |= {row["s"].value for row in rows if _is_instance(row["s"])}
-            frontier = linkers - found
+            frontier = self._linkers(frontier) - found
             found |= frontier
         return found
+
+    def _linkers(self, targets: set[str]) -> set[str]:
+        """The instances that link to any of ``targets`` (by index look-ups on an embedded store)."""
+        if self._match is not None:
+            return {q.subject.value for o in targets for g in self._graphs()
+                    for q in self._match(None, None, ox.NamedNode(o), g) if _is_instance(q.subject)}
+        graphs = _values(GRAPHS[g].value for g in self._graphs())
+        linkers: set[str] = set()
+        for chunk in _chunks(targets):
+            rows = self._query(f"SELECT DISTINCT ?s WHERE {{ VALUES ?o {{ {_values(chunk)} }} "
+                               f"VALUES ?g {{ {graphs} }} GRAPH ?g {{ ?s ?p ?o }} }}")
+            linkers |= {row["s"].value for row in rows if _is_instance(row["s"])}
+        return linkers
 
     def _stored(self) -> dict[str, dict[str, set[Pair]]]:
         """Graph role -> instance -> its (predicate, object) pairs there, for every touched instance."""
