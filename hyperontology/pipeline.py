@@ -39,7 +39,6 @@ as ``skipped``.
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 import uuid
 from collections.abc import Iterable, Iterator
@@ -66,7 +65,6 @@ from hyperontology.runreport import REPORT_CAP, RunTally
 from hyperontology.sources.base import Record, Rejection, utf8_safe
 from hyperontology.sources.registry import SOURCES
 from hyperontology.sources.series import InstanceFact, group_series, totals
-from hyperontology.sources.workers import watch_parent
 from hyperontology.store.base import GRAPHS, Store, open_store
 from hyperontology.validation.fast import FormResults
 from hyperontology.validation.reconcile import QUARANTINE_REASON, RECORD_NS, Reconciler, without_values
@@ -123,25 +121,23 @@ def discover(paths: Iterable[Path]) -> Iterator[Path]:
 
 def read_all(files: list[Path], jobs: int,
              advance: Advance | None = None) -> list[tuple[str, str | None, list[Record | Rejection]]]:
-    """Every file read (:func:`read_file`), in ``jobs`` worker processes that end when this process does.
+    """Every file read (:func:`read_file`), in ``jobs`` local worker processes (:mod:`hyperontology.executors`).
 
     ``advance(1)`` is called after each file (progress).
     """
-    from concurrent.futures import ProcessPoolExecutor
+    from hyperontology.executors import make_executor
 
     out = []
-    if jobs > 1 and len(files) > 1:
-        with ProcessPoolExecutor(max_workers=jobs, initializer=watch_parent, initargs=(os.getpid(),)) as pool:
-            for result in pool.map(read_file, files, chunksize=max(1, len(files) // (jobs * 8))):
-                out.append(result)
-                if advance:
-                    advance(1)
-    else:
-        for path in files:
-            out.append(read_file(path))
+    with make_executor("local", jobs=jobs if len(files) > 1 else 1) as executor:
+        for result in executor.map(_read, None, files, window=8 * executor.workers):
+            out.append(result)
             if advance:
                 advance(1)
     return out
+
+
+def _read(_shared: None, path: Path) -> tuple[str, str | None, list[Record | Rejection]]:
+    return read_file(path)
 
 
 def read_records(paths: Iterable[Path], *, jobs: int = 1) -> list[Record]:
