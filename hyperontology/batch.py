@@ -6,6 +6,12 @@ options), so an executor may run it anywhere: inline, in a local process pool (`
 batches, reconciliation with what the store holds, validation, the write) happens afterwards, in the ingest
 process, batch by batch in order (:mod:`hyperontology.pipeline`).
 
+With ``prevalidate`` (set when batches run in workers), a worker also validates the canonical forms of the
+batch's instances as mapped (:mod:`hyperontology.validation.fast`) and returns their results: the ingest process
+then finds them in its form cache and runs pyshacl only for instances the store changes (merged with stored
+values), so the serial part of a run stays small and ``--jobs`` scales. The results are the same either way: a
+form's results depend only on the form, the shapes and the ontology.
+
 Every input is accounted for: each file gives a :class:`FileRead` with its record count and its rejections (no
 source for the file, a reader failure, a record the mapping fails on), and each record is in the
 :class:`Prepared` result: mapped, or among the records no mapping selects.
@@ -24,6 +30,8 @@ from hyperontology.pseudonymize.keys import PseudonymKey
 from hyperontology.sources.base import Provenance, Record, Rejection
 from hyperontology.sources.registry import source_for
 from hyperontology.sources.series import InstanceFact, group_series, instance_facts
+from hyperontology.validation.fast import Form, FormResults
+from hyperontology.validation.shacl import Violation
 
 __all__ = ["BatchSpec", "FileRead", "Prepared", "prepare_batch", "read_file"]
 
@@ -53,11 +61,19 @@ class BatchSpec:
     mappings: MappingSet
     shift_dates: bool = True
     ontology: Hyperontology | None = None
+    prevalidate: bool = False
     _mapper: Mapper | None = field(default=None, repr=False, compare=False)
+    _forms: FormResults | None = field(default=None, repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, Any]:
         return {"key": self.key, "mappings": self.mappings, "shift_dates": self.shift_dates,
-                "ontology": None, "_mapper": None}
+                "ontology": None, "prevalidate": self.prevalidate, "_mapper": None, "_forms": None}
+
+    def form_cache(self) -> FormResults:
+        """This worker's results of the forms it validated (kept across its batches)."""
+        if self._forms is None:
+            self._forms = FormResults(track=True)
+        return self._forms
 
     def mapper(self) -> Mapper:
         if self._mapper is None:
@@ -90,6 +106,7 @@ class Prepared:
     outcome: MappingOutcome
     groups: list[tuple[Record, list[Record]]]  # each series record and the DICOM instance records it stands for
     facts: list[InstanceFact]  # series UID, the instance's keyed node, its frames
+    forms: dict[Form, list[Violation]] = field(default_factory=dict)  # forms validated by the worker (prevalidate)
 
     def members(self) -> dict[int, list[Record]]:
         """``id(series record)`` -> its instance records (identity holds within one unpickled result)."""
@@ -113,7 +130,28 @@ def prepare_batch(spec: BatchSpec, files: list[tuple[str, str | None]]) -> Prepa
     mapper = spec.mapper()
     outcome, groups = _map(mapper, records, {r.path: r for r in reads})
     facts = [keyed_fact(mapper, f) for _, members in groups for f in instance_facts(members)]
-    return Prepared(reads, outcome, groups, facts)
+    prepared = Prepared(reads, outcome, groups, facts)
+    if spec.prevalidate:
+        prepared.forms = _prevalidated(spec, outcome)
+    return prepared
+
+
+def _prevalidated(spec: BatchSpec, outcome: MappingOutcome) -> dict[Form, list[Violation]]:
+    """The results of the forms of the batch's instances as mapped that this worker had not validated before
+    (those it had went back with an earlier batch). A failure here costs only the head start: the ingest
+    process validates whatever it does not find."""
+    from hyperontology.validation.reconcile import canonical_quads
+    from hyperontology.validation.shacl import validate_quads
+
+    cache = spec.form_cache()
+    quads = [q for e in outcome.entities if e.iri and not e.problems for q in e.quads]
+    spec.mapper()  # loads the ontology in a worker
+    assert spec.ontology is not None
+    try:
+        validate_quads(canonical_quads(quads), spec.ontology, cache=cache)
+    except Exception:  # noqa: BLE001 - never lose a batch to the head start
+        return {}
+    return cache.drain()
 
 
 def keyed_fact(mapper: Mapper, fact: InstanceFact) -> InstanceFact:

@@ -39,6 +39,7 @@ as ``skipped``.
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 import uuid
 from collections.abc import Iterable, Iterator
@@ -61,7 +62,7 @@ from hyperontology.ontology.schemes import VERSION
 from hyperontology.prefixes import curie_to_iri
 from hyperontology.progress import Advance, Progress
 from hyperontology.pseudonymize.keys import PseudonymKey
-from hyperontology.runreport import REPORT_CAP, RunTally
+from hyperontology.runreport import REPORT_CAP, RunTally, write_report
 from hyperontology.sources.base import Record, Rejection, utf8_safe
 from hyperontology.sources.registry import SOURCES
 from hyperontology.sources.series import InstanceFact, group_series, totals
@@ -110,12 +111,29 @@ class IngestOptions:
 
 # ------------------------------------------------------------------------------------------ reading
 def discover(paths: Iterable[Path]) -> Iterator[Path]:
-    """Files under the given paths (recursively, sorted, hidden files skipped); missing paths are yielded too."""
+    """Files under the given paths (recursively, each directory's entries sorted by name, hidden files and
+    directories skipped, symbolic links to directories not followed); missing paths are yielded too.
+
+    Lazy: a directory is listed when the walk reaches it, so a tree of a million files is never held as a list.
+    """
     for path in paths:
         if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file() and not any(
-                part.startswith(".") for part in p.relative_to(path).parts))
+            yield from _walk(path)
         else:
+            yield path
+
+
+def _walk(directory: Path) -> Iterator[Path]:
+    try:
+        with os.scandir(directory) as listing:
+            entries = sorted((e.name, e.is_dir(follow_symlinks=False)) for e in listing if not e.name.startswith("."))
+    except OSError:
+        return
+    for name, is_dir in entries:
+        path = directory / name
+        if is_dir:
+            yield from _walk(path)
+        elif path.is_file():
             yield path
 
 
@@ -174,7 +192,9 @@ class Ingest:
         self.run_iri = f"{DATA}run/{uuid.uuid4().hex}"
         self.tally = RunTally()
         self.started = datetime.now(UTC)
-        self.spec = BatchSpec(options.key, options.mappings, options.shift_dates, ontology)
+        workers = options.executor != "local" or options.jobs > 1
+        self.spec = BatchSpec(options.key, options.mappings, options.shift_dates, ontology,
+                              prevalidate=workers and options.validate)
         self.mapper: Mapper = self.spec.mapper()
         self.config = configuration(options)
         self.aggregates = counted_properties(options.mappings.specs)
@@ -182,18 +202,28 @@ class Ingest:
         self.files = 0
         self.batch_files = options.batch_files
 
-    def run(self, paths: list[Path]) -> dict[str, Any]:
+    def run(self, paths: list[Path], report_path: Path | None = None) -> dict[str, Any]:
+        """Ingest; the report (see :func:`ingest`)."""
+        try:
+            report = self._run(paths, stream_inputs=report_path is not None)
+            if report_path is not None:
+                write_report(report, report_path)
+                del report["inputs"]
+            return report
+        finally:
+            self.tally.close()
+
+    def _run(self, paths: list[Path], *, stream_inputs: bool) -> dict[str, Any]:
         clock = time.perf_counter()
-        files = list(discover(paths))
-        self.files = len(files)
+        expected = sum(1 for _ in discover(paths))  # a count (the walk is lazy: the files are listed again below)
         if self.options.jobs > 1:  # enough batches to keep every worker busy while the commits go on
-            self.batch_files = min(self.batch_files, max(50, -(-len(files) // (4 * self.options.jobs))))
+            self.batch_files = min(self.batch_files, max(50, -(-expected // (4 * self.options.jobs))))
         with Progress(enabled=self.options.progress) as progress, open_store(self.options.store_path) as store:
             if store.ontology_release() != VERSION:
                 with progress.step("loading the hyperontology into the store (once per release)"):
                     store.ensure_ontology(module_files(bundled_dir()), VERSION, subsumption_triples(self.ontology))
-            with progress.step(f"ingesting {len(files)} files", len(files)) as advance:
-                stream = self._prepared(self._batches(store, files, advance))
+            with progress.step(f"ingesting {expected} files", expected) as advance:
+                stream = self._prepared(self._batches(store, discover(paths), advance))
                 while True:
                     with progress.step(f"batch {self.tally.batches + 1}: reading and mapping"):
                         prepared = next(stream, None)
@@ -202,7 +232,7 @@ class Ingest:
                     self._commit(store, prepared, progress)
                     advance(len(prepared.files))
             store.load(self._run_quads())
-        return self.tally.report(self._run_facts(time.perf_counter() - clock), self.files)
+        return self.tally.report(self._run_facts(time.perf_counter() - clock), self.files, stream_inputs=stream_inputs)
 
     def _prepared(self, batches: Iterator[list[tuple[str, str | None]]]) -> Iterator[Prepared]:
         """The batches read and mapped, in order: in this process, or by the executor the options name."""
@@ -216,16 +246,17 @@ class Ingest:
             yield from executor.map(prepare_batch, self.spec, batches, window=2 * executor.workers)
 
     # ------------------------------------------------------------------------- batches, and files to skip
-    def _batches(self, store: Store, files: list[Path], advance: Advance) -> Iterator[list[tuple[str, str | None]]]:
+    def _batches(self, store: Store, files: Iterable[Path], advance: Advance) -> Iterator[list[tuple[str, str | None]]]:
         """The files to read in batches of ``(path, marker)``; files the store has unchanged are skipped."""
         batch: list[tuple[str, str | None]] = []
         size = 0
         for chunk in batched(files, _LOOKUP_CHUNK):
+            self.files += len(chunk)
             marked = [(path, self._marker(path)) for path in chunk]
             known = set() if self.options.rescan else self._known(store, [m for _, m in marked if m])
             for path, marker in marked:
                 if marker in known:
-                    self.tally.account(str(path)).skipped = True
+                    self.tally.skip(str(path))
                     advance(1)
                     continue
                 weight = _size(path)
@@ -265,6 +296,7 @@ class Ingest:
             account.records += read.records
             account.rejected += read.rejected
         outcome, members = prepared.outcome, prepared.members()
+        self.forms.update(prepared.forms)
         self._recount(store, prepared, members)
         good = [e for e in outcome.entities if e.iri and not e.problems]
         batch = f"batch {self.tally.batches + 1}"
@@ -401,6 +433,12 @@ def _delete(store: Store, quads: list[ox.Quad]) -> None:
         store.update(f"DELETE DATA {{ {body} }}")
 
 
-def ingest(paths: list[Path], options: IngestOptions, *, ontology: Hyperontology) -> dict[str, Any]:
-    """Ingest files and directories into the store; returns the report (JSON-ready)."""
-    return Ingest(options, ontology).run(paths)
+def ingest(paths: list[Path], options: IngestOptions, *, ontology: Hyperontology,
+           report_path: Path | None = None) -> dict[str, Any]:
+    """Ingest files and directories into the store; returns the report (JSON-ready).
+
+    The report's ``inputs`` accounts for every input file, one entry each. With ``report_path``, the whole report
+    is written there as JSON, ``inputs`` streamed from disk, and the report returned has no ``inputs`` (a run of
+    a million files then holds no list of them in memory).
+    """
+    return Ingest(options, ontology).run(paths, report_path)

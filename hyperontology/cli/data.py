@@ -132,9 +132,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                             validate=not args.no_validate, progress=not args.quiet and on_terminal(),
                             shift_dates=not args.no_date_shift, executor=args.executor, scheduler=args.scheduler,
                             batch_files=args.batch_files, batch_bytes=args.batch_mb * 2**20, rescan=args.rescan)
-    report = ingest(list(args.paths), options, ontology=loaded_ontology(options.progress))
-    if args.report:
-        args.report.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    report = ingest(list(args.paths), options, ontology=loaded_ontology(options.progress), report_path=args.report)
     t = report["totals"]
     print(f"{t['files']} files, {t['records']} records: {t['loaded']} loaded, {t['quarantined']} quarantined, "
           f"{t['not_mapped']} not mapped, {t['rejected']} rejected; {t['triples_added']} triples added to {args.store}")
@@ -256,9 +254,8 @@ def cmd_quickstart(args: argparse.Namespace) -> int:
         print(f"demo pseudonymization key written to {key_path}", file=sys.stderr)
     options = IngestOptions(key=key, mappings=MappingSet.load(default_mappings_dir()), store_path=args.store,
                             progress=on_terminal())
-    report = ingest(sample_inputs(), options, ontology=loaded_ontology(options.progress))
     report_path = args.store.with_name(args.store.name + "-report.json")
-    report_path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    report = ingest(sample_inputs(), options, ontology=loaded_ontology(options.progress), report_path=report_path)
     t = report["totals"]
     print(f"ingested {t['files']} files ({t['records']} records): {t['loaded']} loaded, {t['quarantined']} "
           f"quarantined, {t['not_mapped']} not mapped, {t['rejected']} rejected; report: {report_path}")

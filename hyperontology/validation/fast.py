@@ -164,9 +164,11 @@ class FormResults:
     ontology): a batch then runs pyshacl only on the forms no earlier batch had. At most ``limit`` forms are kept
     (then the memory starts again), so memory stays bounded however long the run."""
 
-    def __init__(self, limit: int = 5000) -> None:
+    def __init__(self, limit: int = 5000, *, track: bool = False) -> None:
         self.limit = limit
         self.known: dict[Form, list[Violation]] = {}
+        self.track = track  # keep the forms put since the last drain (a worker's cache)
+        self.fresh: list[Form] = []
 
     def get(self, form: Form) -> list[Violation] | None:
         return self.known.get(form)
@@ -175,6 +177,19 @@ class FormResults:
         if len(self.known) >= self.limit:
             self.known.clear()
         self.known[form] = results
+        if self.track:
+            self.fresh.append(form)
+
+    def update(self, found: Mapping[Form, list[Violation]]) -> None:
+        """Take results computed elsewhere (a worker's, for the same shapes and ontology)."""
+        for form, results in found.items():
+            self.put(form, results)
+
+    def drain(self) -> dict[Form, list[Violation]]:
+        """The forms put since the last drain, with their results (what a worker sends back with a batch)."""
+        out = {form: self.known[form] for form in self.fresh if form in self.known}
+        self.fresh.clear()
+        return out
 
 
 def validate_fast(quads: list[ox.Quad], support: Iterable[tuple], shapes: rdflib.Graph,  # type: ignore[type-arg]

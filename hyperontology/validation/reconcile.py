@@ -93,6 +93,11 @@ def _number(term: Term) -> Decimal:
         return Decimal("-Infinity")
 
 
+def canonical_quads(quads: Iterable[ox.Quad]) -> list[ox.Quad]:
+    """The quads as the store gives them back (canonical literals): what the reconciler validates."""
+    return list(_canonical(quads))
+
+
 def _canonical(quads: Iterable[ox.Quad]) -> ox.Store:
     """The quads with literals in the canonical form Oxigraph stores (``"4.0"^^xsd:decimal`` is ``"4"``), so that
     a value read back from the store and the same value from a source compare equal."""
