@@ -138,10 +138,14 @@ class SerialExecutor(_Closing):
 _worker_shared: dict[str, Any] = {}
 
 
-def _start_worker(parent: int, shared: object) -> None:
-    """Pool initializer: end with the parent process, and keep ``shared`` for every call of this worker."""
+def _start_worker(parent: int, shared: object, nice: int = 0) -> None:
+    """Pool initializer: end with the parent process, keep ``shared`` for every call of this worker, and lower
+    its priority by ``nice`` (the parent is then the first served)."""
     watch_parent(parent)
     _worker_shared["value"] = shared
+    if nice:
+        with suppress(OSError):
+            os.nice(nice)
 
 
 def _call_in_worker(fn: Callable[[Any, T], R], item: T) -> R:
@@ -162,17 +166,19 @@ class ProcessExecutor(_Closing):
     [0, 2, 5]
     """
 
-    def __init__(self, jobs: int) -> None:
+    def __init__(self, jobs: int, *, nice: int = 0) -> None:
         if jobs < 1:
             raise ValueError(f"jobs must be at least 1, not {jobs}")
         self.workers = jobs
+        self.nice = nice
         self._pool: ProcessPoolExecutor | None = None
         self._shared: object = None
 
     def _pool_for(self, shared: object) -> ProcessPoolExecutor:
         if self._pool is None or self._shared is not shared:
             self.close()
-            self._pool = ProcessPoolExecutor(self.workers, initializer=_start_worker, initargs=(os.getpid(), shared))
+            self._pool = ProcessPoolExecutor(self.workers, initializer=_start_worker,
+                                             initargs=(os.getpid(), shared, self.nice))
             self._shared = shared
         return self._pool
 
@@ -320,11 +326,11 @@ class DaskExecutor(_Closing):
         self._client.close()
 
 
-def make_executor(kind: str = "local", *, jobs: int = 1, scheduler: str | None = None) -> Executor:
+def make_executor(kind: str = "local", *, jobs: int = 1, scheduler: str | None = None, nice: int = 0) -> Executor:
     """The executor of ``ingest --executor KIND --jobs N --scheduler ADDRESS``.
 
-    ``local``: :class:`SerialExecutor` for one job, else :class:`ProcessExecutor`; ``dask``:
-    :class:`DaskExecutor` on the scheduler at ``scheduler`` (required).
+    ``local``: :class:`SerialExecutor` for one job, else :class:`ProcessExecutor` (its workers at ``nice``);
+    ``dask``: :class:`DaskExecutor` on the scheduler at ``scheduler`` (required).
 
     Examples
     --------
@@ -336,7 +342,7 @@ def make_executor(kind: str = "local", *, jobs: int = 1, scheduler: str | None =
     ValueError: the dask executor needs a scheduler address, e.g. tcp://127.0.0.1:8786
     """
     if kind == "local":
-        return SerialExecutor() if jobs <= 1 else ProcessExecutor(jobs)
+        return SerialExecutor() if jobs <= 1 else ProcessExecutor(jobs, nice=nice)
     if kind == "dask":
         if not scheduler:
             raise ValueError("the dask executor needs a scheduler address, e.g. tcp://127.0.0.1:8786")

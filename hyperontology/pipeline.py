@@ -80,6 +80,11 @@ QUARANTINED_INSTANCE = ox.NamedNode(HO_NS + "quarantinedInstance")
 INGESTED_FILE = ox.NamedNode(HO_NS + "ingestedFile")
 #: series record fields that are counts over every instance of the series (see sources.series)
 COUNTED_FIELDS = frozenset({"NumberOfInstances", "NumberOfFrames"})
+#: quads written between two flushes of the embedded store's write buffers (each flush costs tens of ms; the
+#: buffers grow by a few hundred bytes per quad until then)
+FLUSH_QUADS = 50_000
+#: how much lower local worker processes run than the ingest process (see ``_prepared``)
+WORKER_NICE = 5
 _DELETE_CHUNK = 2000
 _LOOKUP_CHUNK = 400
 
@@ -201,6 +206,7 @@ class Ingest:
         self.forms = FormResults()  # forms of instances validated by earlier batches: pyshacl runs on new ones only
         self.files = 0
         self.batch_files = options.batch_files
+        self.unflushed = 0  # quads written since the store last flushed its write buffers
 
     def run(self, paths: list[Path], report_path: Path | None = None) -> dict[str, Any]:
         """Ingest; the report (see :func:`ingest`)."""
@@ -217,7 +223,7 @@ class Ingest:
         clock = time.perf_counter()
         expected = sum(1 for _ in discover(paths))  # a count (the walk is lazy: the files are listed again below)
         if self.options.jobs > 1:  # enough batches to keep every worker busy while the commits go on
-            self.batch_files = min(self.batch_files, max(50, -(-expected // (4 * self.options.jobs))))
+            self.batch_files = min(self.batch_files, max(50, -(-expected // (8 * self.options.jobs))))
         with Progress(enabled=self.options.progress) as progress, open_store(self.options.store_path) as store:
             if store.ontology_release() != VERSION:
                 with progress.step("loading the hyperontology into the store (once per release)"):
@@ -242,8 +248,10 @@ class Ingest:
             return
         from hyperontology.executors import make_executor
 
-        with make_executor(options.executor, jobs=options.jobs, scheduler=options.scheduler) as executor:
-            yield from executor.map(prepare_batch, self.spec, batches, window=2 * executor.workers)
+        # workers a little behind the ingest process: committing is the serial part, it must never wait for a core
+        with make_executor(options.executor, jobs=options.jobs, scheduler=options.scheduler,
+                           nice=WORKER_NICE) as executor:
+            yield from executor.map(prepare_batch, self.spec, batches, window=4 * executor.workers)
 
     # ------------------------------------------------------------------------- batches, and files to skip
     def _batches(self, store: Store, files: Iterable[Path], advance: Advance) -> Iterator[list[tuple[str, str | None]]]:
@@ -312,7 +320,10 @@ class Ingest:
         self.tally.triples_removed += sum(1 for q in decision.remove if q.graph_name == GRAPHS["data"])
         run, g = ox.NamedNode(self.run_iri), GRAPHS["provenance"]
         store.load([ox.Quad(run, INGESTED_FILE, ox.NamedNode(r.marker), g) for r in prepared.files if r.marker])
-        store.flush()
+        self.unflushed += len(quads) + len(decision.remove) + len(prepared.files)
+        if self.unflushed >= FLUSH_QUADS:  # the store's write buffers to disk: their memory stays bounded
+            store.flush()
+            self.unflushed = 0
         self.tally.add_batch(outcome, decision, members)
 
     def _recount(self, store: Store, prepared: Prepared, members: dict[int, list[Record]]) -> None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -145,9 +145,16 @@ def _forms(quads: Iterable[ox.Quad], canon: Canonicaliser,
     """The canonical form of every instance, and per instance: canonical key -> its original object."""
     by_subject: dict[str, list[tuple[rdflib.URIRef, rdflib.term.Node]]] = defaultdict(list)
     types: dict[str, set[str]] = defaultdict(set)
+    terms: dict[Any, Any] = {}  # each distinct term converted once (concepts, predicates recur)
     for q in quads:
         subject, pred = q.subject.value, q.predicate.value  # type: ignore[union-attr]
-        by_subject[subject].append((rdflib.URIRef(pred), to_rdflib(q.object)))
+        p = terms.get(q.predicate)
+        if p is None:
+            p = terms[q.predicate] = rdflib.URIRef(pred)
+        o = terms.get(q.object)
+        if o is None:
+            o = terms[q.object] = to_rdflib(q.object)
+        by_subject[subject].append((p, o))
         if pred == str(RDF.type):
             types[subject].add(q.object.value)  # type: ignore[union-attr]
     frozen = {s: frozenset(t) for s, t in types.items()}
@@ -192,11 +199,28 @@ class FormResults:
         return out
 
 
-def validate_fast(quads: list[ox.Quad], support: Iterable[tuple], shapes: rdflib.Graph,  # type: ignore[type-arg]
+#: the ShapeFacts of shapes graphs already seen (the graph kept with them, so that its id stays its own)
+_FACTS: dict[int, tuple[rdflib.Graph, ShapeFacts]] = {}
+
+
+def shape_facts(shapes: rdflib.Graph) -> ShapeFacts:
+    """:meth:`ShapeFacts.of` a shapes graph, once per graph (the shapes graphs are loaded once and not changed)."""
+    known = _FACTS.get(id(shapes))
+    if known is None or known[0] is not shapes:
+        if len(_FACTS) > 8:
+            _FACTS.clear()
+        known = _FACTS[id(shapes)] = (shapes, ShapeFacts.of(shapes))
+    return known[1]
+
+
+Support = Iterable[tuple] | Callable[[], Iterable[tuple]]  # type: ignore[type-arg]
+
+
+def validate_fast(quads: list[ox.Quad], support: Support, shapes: rdflib.Graph,
                   *, data_ns: str, cache: FormResults | None = None) -> list[Violation]:
-    """pyshacl's results for the data ``quads`` (plus the ontology ``support`` triples), once per distinct form
-    (and, with a ``cache``, once per run)."""
-    canon = Canonicaliser(ShapeFacts.of(shapes), data_ns)
+    """pyshacl's results for the data ``quads`` (plus the ontology ``support`` triples, or a function giving
+    them when some form needs pyshacl), once per distinct form (and, with a ``cache``, once per run)."""
+    canon = Canonicaliser(shape_facts(shapes), data_ns)
     forms, back = _forms(quads, canon)
     groups: dict[Form, list[str]] = defaultdict(list)
     for subject, form in forms.items():
@@ -208,7 +232,8 @@ def validate_fast(quads: list[ox.Quad], support: Iterable[tuple], shapes: rdflib
             found[form] = known
     todo = [form for form in groups if form not in found]
     if todo:
-        for form, results in _validate_forms(todo, support, shapes, data_ns).items():
+        for form, results in _validate_forms(todo, support() if callable(support) else support, shapes,
+                                             data_ns).items():
             found[form] = results
             if cache is not None:
                 cache.put(form, results)

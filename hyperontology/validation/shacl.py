@@ -176,8 +176,11 @@ def validate_quads(quads: list[ox.Quad], ontology: Hyperontology, *, shapes: Pat
     if fast:
         from hyperontology.validation.fast import validate_fast
 
-        extra = rdflib.Graph()
-        support_for({q.object.value for q in quads if isinstance(q.object, ox.NamedNode)}, ontology, extra)
+        def extra() -> rdflib.Graph:  # built only when some form is not in the cache
+            graph = rdflib.Graph()
+            support_for({q.object.value for q in quads if isinstance(q.object, ox.NamedNode)}, ontology, graph)
+            return graph
+
         return validate_fast(quads, extra, shapes_graph, data_ns=DATA_NS, cache=cache)
     graph = _graph(quads)
     support(graph, ontology)

@@ -346,3 +346,16 @@ def test_a_task_whose_workers_all_die_is_an_executor_error(tmp_path: Path) -> No
         assert next(results) == 0
         with pytest.raises(ExecutorError, match="item #1: every Dask worker that ran it died"):
             next(results)
+
+
+def niceness(shared: None, item: int) -> int:
+    return os.nice(0)
+
+
+def test_local_workers_run_behind_the_parent() -> None:
+    """The ingest's workers give way to the ingest process (the serial commit must not wait for a core)."""
+    mine = os.nice(0)
+    with ProcessExecutor(2, nice=3) as ex:
+        assert set(ex.map(niceness, None, range(4), window=4)) == {min(mine + 3, 19)}
+    with ProcessExecutor(2) as ex:
+        assert set(ex.map(niceness, None, range(4), window=4)) == {mine}
