@@ -63,7 +63,7 @@ class Bench:
 
 
 BENCHES = (
-    Bench("validate", "bench_validate.py", ("--quick",), (), 3 * 3600),
+    Bench("validate", "bench_validate.py", ("--quick",), ("--pyshacl-cap", "3600"), 3 * 3600),
     Bench("ingest", "bench_ingest.py", ("--copies", "1", "--instances", "4"), (), 3600),
     Bench("memory", "bench_memory.py", ("--sizes", "500,5000"), ("--sizes", "10000,100000"), 4 * 3600),
     Bench("sparql", "bench_sparql.py", ("--patients", "3000", "--repeat", "5", "--rdflib-cap", "30"), (), 3 * 3600),
