@@ -66,6 +66,7 @@ BENCHES = (
     Bench("validate", "bench_validate.py", ("--quick",), ("--pyshacl-cap", "3600"), 3 * 3600),
     Bench("ingest", "bench_ingest.py", ("--copies", "1", "--instances", "4"), (), 3600),
     Bench("memory", "bench_memory.py", ("--sizes", "500,5000"), ("--sizes", "10000,100000"), 4 * 3600),
+    Bench("resume", "bench_resume.py", ("--files", "3000"), ("--files", "100000"), 2 * 3600),
     Bench("sparql", "bench_sparql.py", ("--patients", "3000", "--repeat", "5", "--rdflib-cap", "30"), (), 3 * 3600),
     Bench("ontology", "bench_ontology.py", ("--seconds", "1"), (), 1800),
     Bench("store", "bench_store.py", ("--triples", "200000"), ("--full",), 3 * 3600),
