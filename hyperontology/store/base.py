@@ -81,8 +81,9 @@ class Store(Protocol):
         ``extra`` triples go in with it (the subsumption closure); a generator is only run when loading.
         """
 
-    def load(self, quads: Iterable[ox.Quad]) -> dict[str, int]:
-        """Add quads as one batch; returns how many of them were new, per graph role (or graph IRI)."""
+    def load(self, quads: Iterable[ox.Quad], *, count: bool = True) -> dict[str, int]:
+        """Add quads as one batch; returns how many of them were new, per graph role (or graph IRI). With
+        ``count=False`` a store may skip finding which were new (and return nothing): for a caller that knows."""
 
     def flush(self) -> None:
         """Write what is buffered in memory to disk (an embedded store's memtables grow until flushed: an ingest

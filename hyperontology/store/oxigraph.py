@@ -83,11 +83,11 @@ class NodeStore:
         return True
 
     # ------------------------------------------------------------------------------------- data
-    def load(self, quads: Iterable[ox.Quad]) -> dict[str, int]:
+    def load(self, quads: Iterable[ox.Quad], *, count: bool = True) -> dict[str, int]:
         self._writable()
         batch = list(quads)
         new: dict[str, int] = {}
-        for quad in set(batch):
+        for quad in set(batch) if count else ():
             if quad not in self.store:
                 role = graph_role(quad.graph_name)
                 new[role] = new.get(role, 0) + 1

@@ -270,7 +270,8 @@ class RemoteStore:
             present |= {ox.Triple(row["s"], row["p"], row["o"]) for row in self.query(sparql)}
         return present
 
-    def load(self, quads: Iterable[ox.Quad]) -> dict[str, int]:
+    def load(self, quads: Iterable[ox.Quad], *, count: bool = True) -> dict[str, int]:
+        # counts always: what was new is what a failed batch must undo
         self._writable()
         self._graphs = None
         by_graph: dict[ox.NamedNode, list[ox.Triple]] = {}

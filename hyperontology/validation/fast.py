@@ -74,6 +74,7 @@ class Canonicaliser:
     def __init__(self, facts: ShapeFacts, data_ns: str) -> None:
         self.facts = facts
         self.data_ns = data_ns
+        self._stand_ins: dict[tuple[Any, Any, int], rdflib.Literal] = {}  # they depend on these only
 
     def literal(self, pred: rdflib.URIRef, value: rdflib.Literal, occurrence: int) -> rdflib.Literal:
         """The stand-in of a literal value; the value itself when the shapes may see more of it than its datatype
@@ -86,13 +87,21 @@ class Canonicaliser:
             return self._number(self.facts.thresholds[pred], value, occurrence)
         if datatype == XSD.boolean:
             return value
+        key = (datatype, value.language, occurrence)
+        known = self._stand_ins.get(key)
+        if known is None:
+            known = self._stand_ins[key] = self._stand_in(datatype, value.language, occurrence)
+        return known
+
+    @staticmethod
+    def _stand_in(datatype: Any, language: str | None, occurrence: int) -> rdflib.Literal:
         stand_in = f"v{occurrence}"
         if datatype in (XSD.date, XSD.dateTime):
             day = f"{2000 + occurrence // 28}-01-{occurrence % 28 + 1:02d}"
             stand_in = day + ("T00:00:00" if datatype == XSD.dateTime else "")
         elif datatype in _NUMERIC:
             stand_in = str(occurrence + 1)
-        return rdflib.Literal(stand_in, lang=value.language, datatype=datatype)
+        return rdflib.Literal(stand_in, lang=language, datatype=datatype)
 
     def _number(self, cuts: list[Decimal], value: rdflib.Literal, occurrence: int) -> rdflib.Literal:
         try:
@@ -213,6 +222,20 @@ def shape_facts(shapes: rdflib.Graph) -> ShapeFacts:
     return known[1]
 
 
+_CANONICALISERS: dict[tuple[int, str], tuple[rdflib.Graph, Canonicaliser]] = {}
+
+
+def canonicaliser(shapes: rdflib.Graph, data_ns: str) -> Canonicaliser:
+    """The canonicaliser of a shapes graph, kept across calls (its stand-in literals are made once)."""
+    key = (id(shapes), data_ns)
+    known = _CANONICALISERS.get(key)
+    if known is None or known[0] is not shapes:
+        if len(_CANONICALISERS) > 8:
+            _CANONICALISERS.clear()
+        known = _CANONICALISERS[key] = (shapes, Canonicaliser(shape_facts(shapes), data_ns))
+    return known[1]
+
+
 Support = Iterable[tuple] | Callable[[], Iterable[tuple]]  # type: ignore[type-arg]
 
 
@@ -220,7 +243,7 @@ def validate_fast(quads: list[ox.Quad], support: Support, shapes: rdflib.Graph,
                   *, data_ns: str, cache: FormResults | None = None) -> list[Violation]:
     """pyshacl's results for the data ``quads`` (plus the ontology ``support`` triples, or a function giving
     them when some form needs pyshacl), once per distinct form (and, with a ``cache``, once per run)."""
-    canon = Canonicaliser(shape_facts(shapes), data_ns)
+    canon = canonicaliser(shapes, data_ns)
     forms, back = _forms(quads, canon)
     groups: dict[Form, list[str]] = defaultdict(list)
     for subject, form in forms.items():
