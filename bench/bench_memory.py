@@ -91,6 +91,11 @@ def preload_ontology(store: Path) -> None:
         node.ensure_ontology(module_files(bundled_dir()), VERSION, subsumption_triples(load_ontology()))
 
 
+def preload_in_child(store: Path) -> None:
+    """:func:`preload_ontology` in another process (the measured process never holds the loading's memory)."""
+    subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child-preload", str(store)], check=True)
+
+
 def accounted(report: Path) -> dict[str, float]:
     """Files loaded and quarantined records, from the ingest's JSON report (absent: nothing accounted)."""
     try:
@@ -113,7 +118,7 @@ def run_size(n: int, work: Path, key: Path, jobs: int, seed: int, *, preload: bo
     gen_s = time.perf_counter() - start
     print(f"{n:,} files generated in {gen_s:.1f} s ({layout.series:,} series, {layout.patients:,} patients)")
     if preload:
-        subprocess.run([sys.executable, __file__, "--child-preload", str(work / f"store-{n}")], check=True)
+        preload_in_child(work / f"store-{n}")
     result = measured_ingest(files, work / f"store-{n}", key, work / f"report-{n}.json", jobs)
     result.update(accounted(work / f"report-{n}.json"))
     shutil.rmtree(files, ignore_errors=True)

@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_memory import make_key
+from bench_memory import make_key, preload_in_child
 from dicomgen import generate
 from run_all import Row, emit
 
@@ -37,11 +37,6 @@ ROLES = ("data", "quarantine")
 def command(files: Path, store: Path, key: Path, report: Path) -> list[str]:
     return [sys.executable, "-m", "hyperontology", "ingest", str(files), "--store", str(store), "--key-file",
             str(key), "--quiet", "--report", str(report)]
-
-
-def preload(store: Path) -> None:
-    subprocess.run([sys.executable, str(Path(__file__).with_name("bench_memory.py")), "--child-preload",
-                    str(store)], check=True)
 
 
 def timed(cmd: list[str], *, kill_after: float | None = None) -> tuple[float, int]:
@@ -80,8 +75,8 @@ def run(n: int, at: float, seed: int, work: Path) -> list[Row]:
     print(f"{n:,} files generated in {time.perf_counter() - start:.1f} s ({layout.series:,} series)", flush=True)
     make_key(key)
     a, b = work / "store-a", work / "store-b"
-    preload(a)
-    preload(b)
+    preload_in_child(a)
+    preload_in_child(b)
     t_whole, status = timed(command(files, a, key, work / "a.json"))
     print(f"uninterrupted: exit {status}, {t_whole:.1f} s", flush=True)
     t_killed, killed = timed(command(files, b, key, work / "b1.json"), kill_after=t_whole * at)

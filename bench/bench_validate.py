@@ -24,7 +24,6 @@ and the results are not compared (marked -1).
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import resource
 import sys
@@ -39,6 +38,7 @@ import rdflib
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cohortgen import cohort_quads, load_store  # noqa: E402
+from run_all import Row, write_json  # noqa: E402 (the --json contract of every bench)
 
 from hyperontology import load_ontology  # noqa: E402
 from hyperontology.store.oxigraph import NodeStore  # noqa: E402
@@ -52,13 +52,14 @@ def _key(v: Violation) -> tuple[str, ...]:
     return (v.focus, v.path, v.component, v.value, v.severity, v.message, v.shape)
 
 
-def _row(what: str, value: float, unit: str, note: str = "") -> dict[str, Any]:
+def _row(what: str, value: float, unit: str, note: str = "") -> Row:
+    """A figure, printed as soon as it is measured (a 1M-triple run takes an hour)."""
     print(f"  {what:<44} {value:>12,.3f} {unit:<8} {note}", flush=True)
-    return {"what": what, "value": value, "unit": unit, "note": note}
+    return Row(what, value, unit, note)
 
 
 def one_size(triples: int, *, invalid: float, seed: int, onto: Any, workdir: Path,
-             cap: float | None = None) -> list[dict[str, Any]]:
+             cap: float | None = None) -> list[Row]:
     patients = max(1, triples // TRIPLES_PER_PATIENT)
     where = workdir / f"store-{triples}"
     loaded = load_store(cohort_quads(patients, seed=seed, ontology=onto, invalid=invalid), where)
@@ -136,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sizes = [20_000] if args.quick else [int(s) for s in args.sizes.split(",")]
     onto = load_ontology()
-    rows: list[dict[str, Any]] = []
+    rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="bench-validate-") as tmp:
         for size in sizes:
             rows += one_size(size, invalid=args.invalid, seed=args.seed, onto=onto, workdir=Path(tmp),
@@ -144,8 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rows.append(_row("peak RSS of the run", peak, "MiB", "both validators, the largest size"))
     if args.json:
-        args.json.write_text(json.dumps({"bench": "validate", "rows": rows}, indent=2) + "\n", encoding="utf-8")
-    return 0 if all(r["value"] != 0.0 for r in rows if r["what"].startswith("same results")) else 1
+        write_json(args.json, "validate", rows)
+    return 0 if all(r.value != 0.0 for r in rows if r.what.startswith("same results")) else 1
 
 
 if __name__ == "__main__":

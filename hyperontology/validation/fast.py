@@ -208,31 +208,18 @@ class FormResults:
         return out
 
 
-#: the ShapeFacts of shapes graphs already seen (the graph kept with them, so that its id stays its own)
-_FACTS: dict[int, tuple[rdflib.Graph, ShapeFacts]] = {}
-
-
-def shape_facts(shapes: rdflib.Graph) -> ShapeFacts:
-    """:meth:`ShapeFacts.of` a shapes graph, once per graph (the shapes graphs are loaded once and not changed)."""
-    known = _FACTS.get(id(shapes))
-    if known is None or known[0] is not shapes:
-        if len(_FACTS) > 8:
-            _FACTS.clear()
-        known = _FACTS[id(shapes)] = (shapes, ShapeFacts.of(shapes))
-    return known[1]
-
-
 _CANONICALISERS: dict[tuple[int, str], tuple[rdflib.Graph, Canonicaliser]] = {}
 
 
 def canonicaliser(shapes: rdflib.Graph, data_ns: str) -> Canonicaliser:
-    """The canonicaliser of a shapes graph, kept across calls (its stand-in literals are made once)."""
+    """The canonicaliser of a shapes graph, kept across calls (the shapes graphs are loaded once and never
+    changed: its facts are read and its stand-in literals made once)."""
     key = (id(shapes), data_ns)
     known = _CANONICALISERS.get(key)
     if known is None or known[0] is not shapes:
         if len(_CANONICALISERS) > 8:
             _CANONICALISERS.clear()
-        known = _CANONICALISERS[key] = (shapes, Canonicaliser(shape_facts(shapes), data_ns))
+        known = _CANONICALISERS[key] = (shapes, Canonicaliser(ShapeFacts.of(shapes), data_ns))
     return known[1]
 
 
