@@ -15,6 +15,9 @@ form's results depend only on the form, the shapes and the ontology.
 Every input is accounted for: each file gives a :class:`FileRead` with its record count and its rejections (no
 source for the file, a reader failure, a record the mapping fails on), and each record is in the
 :class:`Prepared` result: mapped, or among the records no mapping selects.
+
+With a ``dataset`` (``ingest --dataset``), every patient mapped gets ``cdm:dataset`` that dataset among its own
+quads, so the link is reconciled and validated like any other value of the patient.
 """
 
 from __future__ import annotations
@@ -23,9 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hyperontology.mapping.engine import DATA, Mapper, MappingOutcome
+import pyoxigraph as ox
+
+from hyperontology.mapping.engine import DATA, DATA_GRAPH, RDF_TYPE, Mapper, MappingOutcome
 from hyperontology.mapping.loader import MappingSet
 from hyperontology.ontology.api import Hyperontology
+from hyperontology.prefixes import PREFIXES
 from hyperontology.pseudonymize.keys import PseudonymKey
 from hyperontology.sources.base import Provenance, Record, Rejection
 from hyperontology.sources.registry import source_for
@@ -34,6 +40,10 @@ from hyperontology.validation.fast import Form, FormResults
 from hyperontology.validation.shacl import Violation
 
 __all__ = ["BatchSpec", "FileRead", "Prepared", "prepare_batch", "read_file"]
+
+PATIENT = ox.NamedNode(PREFIXES["cdm"] + "Patient")
+DATASET_LINK = ox.NamedNode(PREFIXES["cdm"] + "dataset")
+DATASET = ox.NamedNode(PREFIXES["cdm"] + "Dataset")
 
 
 def read_file(path: Path) -> tuple[str, str | None, list[Record | Rejection]]:
@@ -55,19 +65,22 @@ def read_file(path: Path) -> tuple[str, str | None, list[Record | Rejection]]:
 @dataclass
 class BatchSpec:
     """What a worker needs to prepare batches: sent once per worker. The ontology is not sent: a worker loads
-    the bundled release once (its index is cached on disk); in-process, the caller's ontology is used."""
+    the bundled release once (its index is cached on disk); in-process, the caller's ontology is used.
+    ``dataset``: the IRI of the dataset every patient mapped belongs to (None: no ``cdm:dataset``)."""
 
     key: PseudonymKey
     mappings: MappingSet
     shift_dates: bool = True
     ontology: Hyperontology | None = None
     prevalidate: bool = False
+    dataset: str | None = None
     _mapper: Mapper | None = field(default=None, repr=False, compare=False)
     _forms: FormResults | None = field(default=None, repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, Any]:
         return {"key": self.key, "mappings": self.mappings, "shift_dates": self.shift_dates,
-                "ontology": None, "prevalidate": self.prevalidate, "_mapper": None, "_forms": None}
+                "ontology": None, "prevalidate": self.prevalidate, "dataset": self.dataset, "_mapper": None,
+                "_forms": None}
 
     def form_cache(self) -> FormResults:
         """This worker's results of the forms it validated (kept across its batches)."""
@@ -129,11 +142,23 @@ def prepare_batch(spec: BatchSpec, files: list[tuple[str, str | None]]) -> Prepa
         reads.append(read)
     mapper = spec.mapper()
     outcome, groups = _map(mapper, records, {r.path: r for r in reads})
+    if spec.dataset is not None:
+        attach_dataset(outcome, spec.dataset)
     facts = [keyed_fact(mapper, f) for _, members in groups for f in instance_facts(members)]
     prepared = Prepared(reads, outcome, groups, facts)
     if spec.prevalidate:
         prepared.forms = _prevalidated(spec, outcome)
     return prepared
+
+
+def attach_dataset(outcome: MappingOutcome, dataset: str) -> None:
+    """Link every patient the mapping could complete to the dataset (``cdm:dataset``); an incomplete record stays
+    in quarantine as it was mapped."""
+    target = ox.NamedNode(dataset)
+    for entity in outcome.entities:
+        patient = any(q.predicate == RDF_TYPE and q.object == PATIENT for q in entity.quads)
+        if patient and entity.iri and not entity.problems:
+            entity.quads.append(ox.Quad(ox.NamedNode(entity.iri), DATASET_LINK, target, DATA_GRAPH))
 
 
 def _prevalidated(spec: BatchSpec, outcome: MappingOutcome) -> dict[Form, list[Violation]]:
@@ -145,6 +170,8 @@ def _prevalidated(spec: BatchSpec, outcome: MappingOutcome) -> dict[Form, list[V
 
     cache = spec.form_cache()
     quads = [q for e in outcome.entities if e.iri and not e.problems for q in e.quads]
+    if spec.dataset is not None:  # the store has it typed: so the patients' forms are the ones the ingest process sees
+        quads.append(ox.Quad(ox.NamedNode(spec.dataset), RDF_TYPE, DATASET, DATA_GRAPH))
     spec.mapper()  # loads the ontology in a worker
     assert spec.ontology is not None
     try:

@@ -48,6 +48,7 @@ from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pyoxigraph as ox
 
@@ -59,7 +60,7 @@ from hyperontology.ontology.api import Hyperontology
 from hyperontology.ontology.closure import subsumption_triples
 from hyperontology.ontology.files import bundled_dir, module_files
 from hyperontology.ontology.schemes import VERSION
-from hyperontology.prefixes import curie_to_iri
+from hyperontology.prefixes import PREFIXES, curie_to_iri
 from hyperontology.progress import Advance, Progress
 from hyperontology.pseudonymize.keys import PseudonymKey
 from hyperontology.runreport import REPORT_CAP, RunTally, write_report
@@ -78,6 +79,11 @@ SOURCE_INSTANCE = ox.NamedNode(HO_NS + "sourceInstance")
 FRAMES = ox.NamedNode(HO_NS + "numberOfFrames")
 QUARANTINED_INSTANCE = ox.NamedNode(HO_NS + "quarantinedInstance")
 INGESTED_FILE = ox.NamedNode(HO_NS + "ingestedFile")
+DATASET = ox.NamedNode(PREFIXES["cdm"] + "Dataset")
+DATASET_IDENTIFIER = ox.NamedNode(PREFIXES["cdm"] + "datasetIdentifier")
+TITLE = ox.NamedNode(PREFIXES["cdm"] + "title")
+#: the longest dataset identifier (``--dataset``)
+DATASET_ID_MAX = 200
 #: series record fields that are counts over every instance of the series (see sources.series)
 COUNTED_FIELDS = frozenset({"NumberOfInstances", "NumberOfFrames"})
 #: quads written between two flushes of the embedded store's write buffers (each flush costs tens of ms; the
@@ -88,8 +94,8 @@ WORKER_NICE = 5
 _DELETE_CHUNK = 2000
 _LOOKUP_CHUNK = 400
 
-__all__ = ["REPORT_CAP", "SOURCES", "IngestOptions", "discover", "group_series", "ingest", "read_all", "read_file",
-           "read_records"]
+__all__ = ["REPORT_CAP", "SOURCES", "IngestOptions", "check_dataset_id", "dataset_iri", "discover", "group_series",
+           "ingest", "read_all", "read_file", "read_records"]
 
 
 @dataclass(frozen=True)
@@ -98,7 +104,8 @@ class IngestOptions:
     :mod:`hyperontology.store.remote`), or None for a store in memory. ``executor``: ``local`` (``jobs``
     processes) or ``dask`` (the cluster at ``scheduler``). A batch holds at most ``batch_files`` files and
     ``batch_bytes`` bytes of them (a larger file is a batch alone). ``rescan`` reads again files the store already
-    has unchanged."""
+    has unchanged. ``dataset``: the identifier of the dataset (a collection) every patient of the run belongs to
+    (``cdm:dataset``), ``dataset_title`` its title (see :func:`dataset_iri`)."""
 
     key: PseudonymKey
     mappings: MappingSet
@@ -112,6 +119,45 @@ class IngestOptions:
     batch_files: int = 500
     batch_bytes: int = 256 * 2**20
     rescan: bool = False
+    dataset: str | None = None
+    dataset_title: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.dataset is not None:
+            check_dataset_id(self.dataset)
+        elif self.dataset_title is not None:
+            raise ValueError("dataset_title needs a dataset")
+
+
+def check_dataset_id(identifier: str) -> str:
+    """The identifier, if it can name a dataset: 1 to :data:`DATASET_ID_MAX` printable characters; else
+    ValueError saying why.
+
+    Examples
+    --------
+    >>> check_dataset_id("lung-trial")
+    'lung-trial'
+    >>> check_dataset_id("a\\tb")
+    Traceback (most recent call last):
+    ...
+    ValueError: 'a\\tb': a dataset identifier has printable characters only (no control characters)
+    """
+    if not 1 <= len(identifier) <= DATASET_ID_MAX:
+        raise ValueError(f"a dataset identifier has 1 to {DATASET_ID_MAX} characters (not {len(identifier)})")
+    if not identifier.isprintable():
+        raise ValueError(f"{identifier!r}: a dataset identifier has printable characters only (no control characters)")
+    return identifier
+
+
+def dataset_iri(identifier: str) -> str:
+    """The IRI of the dataset with this identifier (the same in every run and on every node).
+
+    Examples
+    --------
+    >>> dataset_iri("lung trial/2")
+    'https://w3id.org/hyperontology/data/dataset/lung%20trial%2F2'
+    """
+    return f"{DATA}dataset/{quote(identifier, safe='')}"
 
 
 # ------------------------------------------------------------------------------------------ reading
@@ -182,8 +228,11 @@ def counted_properties(specs: Iterable[MappingSpec]) -> frozenset[str]:
 
 def configuration(options: IngestOptions) -> str:
     """A digest of what decides how a file is mapped: mappings, value maps, the release, the options."""
-    text = repr((options.mappings.specs, sorted(options.mappings.valuemaps.items()), VERSION,
-                 options.shift_dates, options.validate))
+    settings: tuple[Any, ...] = (options.mappings.specs, sorted(options.mappings.valuemaps.items()), VERSION,
+                                 options.shift_dates, options.validate)
+    if options.dataset is not None:  # (without one, the digest of earlier releases: their files stay skipped)
+        settings += (options.dataset,)
+    text = repr(settings)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -198,8 +247,9 @@ class Ingest:
         self.tally = RunTally()
         self.started = datetime.now(UTC)
         workers = options.executor != "local" or options.jobs > 1
+        self.dataset = dataset_iri(options.dataset) if options.dataset is not None else None
         self.spec = BatchSpec(options.key, options.mappings, options.shift_dates, ontology,
-                              prevalidate=workers and options.validate)
+                              prevalidate=workers and options.validate, dataset=self.dataset)
         self.mapper: Mapper = self.spec.mapper()
         self.config = configuration(options)
         self.aggregates = counted_properties(options.mappings.specs)
@@ -228,6 +278,7 @@ class Ingest:
             if store.ontology_release() != VERSION:
                 with progress.step("loading the hyperontology into the store (once per release)"):
                     store.ensure_ontology(module_files(bundled_dir()), VERSION, subsumption_triples(self.ontology))
+            self._write_dataset(store)
             with progress.step(f"ingesting {expected} files", expected) as advance:
                 stream = self._prepared(self._batches(store, discover(paths), advance))
                 while True:
@@ -370,6 +421,19 @@ class Ingest:
         return out
 
     # ------------------------------------------------------------------------- what else is written
+    def _write_dataset(self, store: Store) -> None:
+        """The run's dataset in the data graph (before any patient links to it); a title given replaces the
+        title an earlier run gave."""
+        if self.dataset is None or self.options.dataset is None:
+            return
+        g, node = GRAPHS["data"], ox.NamedNode(self.dataset)
+        title = self.options.dataset_title
+        if title is not None:
+            store.update(f"DELETE WHERE {{ GRAPH {g} {{ {node} {TITLE} ?title }} }}")
+        quads = [ox.Quad(node, RDF_TYPE, DATASET, g),
+                 ox.Quad(node, DATASET_IDENTIFIER, ox.Literal(self.options.dataset), g)]
+        store.load(quads + ([ox.Quad(node, TITLE, ox.Literal(title), g)] if title is not None else []), count=False)
+
     def _extra_quads(self, prepared: Prepared, members: dict[int, list[Record]]) -> list[ox.Quad]:
         """Provenance of every instance, the incomplete records' quarantine nodes, the DICOM instance facts."""
         out: list[ox.Quad] = []
@@ -422,7 +486,7 @@ class Ingest:
                 "key_id": options.key.key_id, "store": str(options.store_path or ":memory:"),
                 "mappings": [f"{s.name}@{s.version}" for s in options.mappings.specs], "ontology_release": VERSION,
                 "executor": options.executor if options.executor != "local" else f"local, {options.jobs} jobs",
-                "batch_files": self.batch_files}
+                "batch_files": self.batch_files, "dataset": options.dataset}
 
 
 def batched(items: Iterable[Any], size: int) -> Iterator[tuple[Any, ...]]:

@@ -13,7 +13,7 @@ from typing import Any
 from hyperontology.cli import mapping as mapping_cli
 from hyperontology.mapping.loader import MappingSet, default_mappings_dir
 from hyperontology.ontology.api import Hyperontology, load_ontology
-from hyperontology.pipeline import IngestOptions, ingest, read_records
+from hyperontology.pipeline import IngestOptions, check_dataset_id, ingest, read_records
 from hyperontology.prefixes import iri_to_curie
 from hyperontology.progress import on_terminal, step
 from hyperontology.pseudonymize.keys import PseudonymKey, load_key, new_key_file
@@ -42,6 +42,9 @@ def register(commands: Any) -> None:
                      help="megabytes of input files per batch (default 256; a larger file is a batch alone)")
     ing.add_argument("--rescan", action="store_true",
                      help="read again the files the store already has unchanged (default: skip them)")
+    ing.add_argument("--dataset", type=_dataset_id, metavar="ID",
+                     help="the dataset (collection) every patient of the run belongs to, created if new")
+    ing.add_argument("--dataset-title", metavar="TITLE", help="the dataset's title (with --dataset)")
     ing.add_argument("--key-file", type=Path, help="pseudonymization key (else $HYPERONTOLOGY_KEY)")
     ing.add_argument("--new-key", type=Path, metavar="FILE", help="create a new key in FILE and use it")
     ing.add_argument("--no-validate", action="store_true", help="skip SHACL validation (not recommended)")
@@ -123,19 +126,33 @@ def _positive(text: str) -> int:
     return value
 
 
+def _dataset_id(text: str) -> str:
+    """``--dataset``: 1 to 200 printable characters."""
+    try:
+        return check_dataset_id(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
-    key = _key(args)
+    if args.dataset_title is not None and args.dataset is None:
+        print("error: --dataset-title needs --dataset ID (the dataset it is the title of)", file=sys.stderr)
+        return 2
     if args.executor == "dask" and not args.scheduler:
         print("error: --executor dask needs --scheduler ADDRESS (the Dask scheduler)", file=sys.stderr)
         return 2
+    key = _key(args)
     options = IngestOptions(key=key, mappings=_mappings(args), store_path=args.store, jobs=max(1, args.jobs),
                             validate=not args.no_validate, progress=not args.quiet and on_terminal(),
                             shift_dates=not args.no_date_shift, executor=args.executor, scheduler=args.scheduler,
-                            batch_files=args.batch_files, batch_bytes=args.batch_mb * 2**20, rescan=args.rescan)
+                            batch_files=args.batch_files, batch_bytes=args.batch_mb * 2**20, rescan=args.rescan,
+                            dataset=args.dataset, dataset_title=args.dataset_title)
     report = ingest(list(args.paths), options, ontology=loaded_ontology(options.progress), report_path=args.report)
     t = report["totals"]
     print(f"{t['files']} files, {t['records']} records: {t['loaded']} loaded, {t['quarantined']} quarantined, "
           f"{t['not_mapped']} not mapped, {t['rejected']} rejected; {t['triples_added']} triples added to {args.store}")
+    if args.dataset is not None:
+        print(f"patients of this run belong to the dataset {args.dataset!r}")
     if t["skipped"]:
         print(f"{t['skipped']} files skipped: the store has them unchanged (--rescan reads them again)")
     if t.get("triples_removed") or t.get("instances_reconsidered"):

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hyperontology import __version__
-from hyperontology.cli import data, deid, ontology
+from hyperontology.cli import data, deid, federate, ontology
 from hyperontology.errors import HyperontologyError
 from hyperontology.server import cli as server_cli
 
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     data.register(commands)
     deid.register(commands)
     server_cli.register(commands)
+    federate.register(commands)
     return parser
 
 

@@ -24,10 +24,12 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from hyperontology import __version__
+from hyperontology.federation.disclosure import Disclosure
 from hyperontology.ontology import Hyperontology, load_ontology
 from hyperontology.server.api import build_router
 from hyperontology.server.auth import Authenticator, AuthMiddleware, allows
 from hyperontology.server.cohort_api import cohort_router
+from hyperontology.server.explorer_api import ExplorerService, FocusPaths, explorer_router
 from hyperontology.server.limits import BodyLimitMiddleware, BodyTooLarge, validation_error
 from hyperontology.server.pages import pages_router
 from hyperontology.server.settings import ServerSettings
@@ -123,7 +125,9 @@ def create_app(settings: ServerSettings, *, ontology: Hyperontology | None = Non
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
                            allow_headers=["*"],
-                           expose_headers=["X-Result-Truncated", "Retry-After", "WWW-Authenticate"])
+                           expose_headers=["X-Result-Truncated", "Retry-After", "WWW-Authenticate",
+                                           "X-Unknown-Criteria", "X-Unknown-Criteria-Count"])
+    app.add_middleware(FocusPaths)  # outermost: authentication sees the plain path
 
     @app.exception_handler(SparqlError)
     async def sparql_error(_: Request, exc: SparqlError) -> Response:
@@ -138,7 +142,14 @@ def create_app(settings: ServerSettings, *, ontology: Hyperontology | None = Non
     app.include_router(_sparql_routes(node))
     app.include_router(_status_routes(node))
     app.include_router(build_router(onto))
-    app.include_router(cohort_router(onto, lambda: node.runner))
+    disclosure = Disclosure(settings.min_count, settings.small_counts)  # type: ignore[arg-type]
+    app.include_router(cohort_router(onto, lambda: node.runner, disclosure))
+    explorer = ExplorerService(onto, lambda: node.runner, disclosure, default_collection=settings.default_collection)
+    app.include_router(explorer_router(explorer))
+    if settings.federation is not None:
+        from hyperontology.federation.api import federation_router
+
+        app.include_router(federation_router(settings.federation))
     app.include_router(pages_router())
     return app
 
@@ -149,6 +160,7 @@ def _sparql_routes(node: Node) -> APIRouter:
 
     @router.get("/sparql", summary="SPARQL 1.1 query (GET ?query=); the service description without a query")
     async def sparql_get(request: Request) -> Response:
+        _aggregate_only(settings)
         if len(request.url.query.encode()) > settings.max_request_bytes:
             raise SparqlError(413, f"query string larger than {settings.max_request_bytes} bytes")
         params = _query_string(request)
@@ -164,6 +176,7 @@ def _sparql_routes(node: Node) -> APIRouter:
 
     @router.post("/sparql", summary="SPARQL 1.1 query or update (form-encoded, sparql-query or sparql-update body)")
     async def sparql_post(request: Request) -> Response:
+        _aggregate_only(settings)
         body = await request.body()  # at most max_request_bytes: BodyLimitMiddleware
         operation = _posted(request.headers.get("content-type", ""), body, _query_string(request))
         if operation.kind == "update":
@@ -176,6 +189,11 @@ def _sparql_routes(node: Node) -> APIRouter:
         return _respond(answer)
 
     return router
+
+
+def _aggregate_only(settings: ServerSettings) -> None:
+    if settings.aggregate_only:
+        raise SparqlError(403, "this node answers counts only (aggregate-only): /sparql is closed")
 
 
 @dataclass(frozen=True)

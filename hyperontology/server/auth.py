@@ -4,14 +4,16 @@
 the public paths: ``/health``, ``/ready``, the OpenAPI docs and the query page (``/`` and ``/static/*``: static
 files holding no data; the page's own calls to ``/sparql`` and ``/api`` need credentials, which the user
 pastes into its sign-in field: kept in the tab's sessionStorage and sent as ``Authorization``).
-Every other request needs ``Authorization: ApiKey <key>`` (the SHA-256 of the key compared in constant time
+Every other request needs ``Authorization: ApiKey <key>`` (or ``Secret <key>``, as the infrastructure's Focus
+agents send it; the SHA-256 of the key compared in constant time
 with every configured hash) or ``Authorization: Bearer <JWT>`` (signature against the issuer's JWKS, ``iss``,
 ``aud``, ``exp``/``nbf`` with a small leeway, an allow-list of asymmetric algorithms: ``none`` and ``HS*``
 are refused). Missing or invalid credentials are 401 with ``WWW-Authenticate``; a caller whose roles lack the
 permission of the path is 403; a caller over its rate limit is 429 with ``Retry-After``.
 
 Permissions by path (:func:`required_permission`): ``/sparql`` needs ``sparql:query`` (an update also needs
-``sparql:update``, checked by the route), ``/api/cohort`` needs ``api:cohort``, the rest of ``/api`` needs
+``sparql:update``, checked by the route), the counts (``/api/cohort``, the explorer's ``/api/eucaim/...``, the
+federation's ``/api/federated/...``) need ``api:cohort``, the rest of ``/api`` needs
 ``api:search``; any other path only needs an authenticated caller. Roles map to permissions
 (:data:`~hyperontology.server.settings.DEFAULT_ROLES`: ``reader``, ``updater``, ``counts``); a new role is a new
 entry of ``[auth.roles]`` in the config file, and a new kind of access a new permission here.
@@ -48,6 +50,8 @@ from hyperontology.server.settings import AuthConfigError, AuthSettings, OidcSet
 
 PUBLIC_PATHS = frozenset({"/", "/health", "/ready", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
 PUBLIC_PREFIXES = ("/static/",)
+#: paths answering counts only (the cohort API, the explorer's contracts, the federation)
+COUNT_PREFIXES = ("/api/cohort/", "/api/eucaim/", "/api/federated/")
 SCOPE_KEY = "hyperontology.principal"
 REALM = 'realm="hyperontology"'
 _KEY_TYPES = {"RS": "RSA", "PS": "RSA", "ES": "EC"}
@@ -76,7 +80,7 @@ def required_permission(path: str) -> str | None:
         return None
     if path == "/sparql":
         return "sparql:query"
-    if path == "/api/cohort" or path.startswith("/api/cohort/"):
+    if path.startswith(COUNT_PREFIXES) or path in ("/api/cohort", "/api/eucaim", "/api/federated"):
         return "api:cohort"
     if path == "/api" or path.startswith("/api/"):
         return "api:search"
@@ -202,7 +206,7 @@ class Authenticator:
     async def authenticate(self, authorization: str | None) -> Principal:
         scheme, _, credentials = (authorization or "").partition(" ")
         scheme, credentials = scheme.lower(), credentials.strip()
-        if scheme == "apikey" and credentials and self._hashes:
+        if scheme in ("apikey", "secret") and credentials and self._hashes:  # Secret: the dataset-service's form
             return self._api_key(credentials)
         if scheme == "bearer" and credentials and self.jwt is not None:
             verify = self.jwt.verify

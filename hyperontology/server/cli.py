@@ -52,6 +52,19 @@ def register(commands: Any) -> None:
     parser.add_argument("--allow-remote", action="append", default=[], metavar="PREFIX",
                         help="let SERVICE, LOAD and FROM name URLs under this http(s) prefix; repeatable "
                              "(everything else is refused)")
+    counts = parser.add_argument_group("counts that leave the node (docs/federation.md)")
+    counts.add_argument("--min-count", type=int, default=10, metavar="K",
+                        help="disclosure threshold: a count under K is never returned as such (default 10; 1: exact)")
+    counts.add_argument("--small-counts", choices=("round-up", "suppress"), default="round-up",
+                        help="explorer counts: zero stays zero, others rounded up to a multiple of K (round-up, "
+                             "default), or counts under K become 0 (suppress)")
+    counts.add_argument("--aggregate-only", action="store_true",
+                        help="answer counts only: /sparql is closed to every caller")
+    counts.add_argument("--default-collection", default="default", metavar="ID",
+                        help="collection id of patients ingested without --dataset (default: %(default)s)")
+    counts.add_argument("--federation", type=Path, metavar="NODES.yaml",
+                        help="make this node a federator of the nodes listed in the file (/api/federated/cohort; "
+                             "SERVICE may then name their /sparql)")
     parser.add_argument("--config", type=Path, metavar="FILE",
                         help="TOML file whose [auth] table configures API keys, OIDC and the rate limit, and "
                              "whose [sparql] table may list allow_remote prefixes")
@@ -83,12 +96,25 @@ def _settings(args: argparse.Namespace) -> ServerSettings:
         except ValueError as exc:
             raise AuthConfigError(f"--allow-remote: {exc}") from exc
     config = load_config(args.config) if args.config is not None else FileConfig()
-    allow_remote = tuple(dict.fromkeys([*args.allow_remote, *config.allow_remote]))
+    federation = None
+    members: list[str] = []
+    if args.federation is not None:
+        from hyperontology.federation.nodes import load_nodes
+
+        try:
+            federation = load_nodes(args.federation)
+        except ValueError as exc:
+            raise AuthConfigError(str(exc)) from exc
+        members = [node.sparql_url for node in federation.nodes]
+    allow_remote = tuple(dict.fromkeys([*args.allow_remote, *config.allow_remote, *members]))
     return ServerSettings(store=args.store, allow_update=args.allow_update, max_rows=args.max_rows,
                           timeout_s=args.timeout, cors_origins=tuple(args.cors_origin),
                           auth=config.auth if args.config is not None else None, workers=max(1, args.workers),
                           queue_wait_s=args.queue_wait, allow_remote=allow_remote,
-                          query_memory_mb=args.query_memory or None, max_result_bytes=args.max_result_bytes)
+                          query_memory_mb=args.query_memory or None, max_result_bytes=args.max_result_bytes,
+                          min_count=args.min_count, small_counts=args.small_counts,
+                          aggregate_only=args.aggregate_only, default_collection=args.default_collection,
+                          federation=federation)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -18,13 +18,15 @@ import json
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from starlette.concurrency import run_in_threadpool
 
 from hyperontology.errors import UnknownConceptError
+from hyperontology.federation.disclosure import Disclosure
 from hyperontology.ontology import Hyperontology
 from hyperontology.search.cohort import CohortCriteria, cohort_sparql
+from hyperontology.server.auth import allows
 from hyperontology.server.limits import MAX_CONCEPT_REF
 from hyperontology.server.sparql import QueryRunner, SparqlError
 
@@ -68,12 +70,15 @@ class CohortRequest(BaseModel):
 
 
 class CohortCounts(BaseModel):
-    """The counts and the SPARQL query that produced them (run it on any node's ``/sparql``)."""
+    """The counts and the SPARQL query that produced them (run it on any node's ``/sparql``). For a caller who
+    may not run SPARQL the counts pass the node's disclosure control: ``"<k"`` under the threshold, others
+    rounded up to a multiple of k (``policy`` says which)."""
 
-    patients: int
-    studies: int
-    series: int
+    patients: int | str
+    studies: int | str
+    series: int | str
     sparql: str
+    policy: str | None = None
 
 
 def cohort_query(request: CohortRequest, ontology: Hyperontology) -> str:
@@ -101,20 +106,27 @@ def counts(answer: bytes) -> dict[str, int]:
     return {name: int(first[name]["value"]) if name in first else 0 for name in COUNTS}
 
 
-def cohort_router(ontology: Hyperontology, runner: Callable[[], QueryRunner]) -> APIRouter:
+def cohort_router(ontology: Hyperontology, runner: Callable[[], QueryRunner],
+                  disclosure: Disclosure | None = None) -> APIRouter:
     """The ``/api/cohort`` route over one hyperontology and the node's query runner (``runner()`` raises
-    :class:`SparqlError` 503 when the store did not open)."""
+    :class:`SparqlError` 503 when the store did not open). Callers without ``sparql:query`` get the counts
+    through ``disclosure`` (they could not count them themselves)."""
+    policy = disclosure or Disclosure(1)
     router = APIRouter(prefix="/api", tags=["search"])
 
-    @router.post("/cohort", response_model=CohortCounts,
+    @router.post("/cohort", response_model=CohortCounts, response_model_exclude_none=True,
                  summary="Cohort counts: distinct patients, studies and series meeting the criteria")
-    async def cohort(request: CohortRequest) -> dict[str, Any]:
+    async def cohort(request: CohortRequest, http: Request) -> dict[str, Any]:
         query = await run_in_threadpool(cohort_query, request, ontology)
         try:
             answer = await runner().query(query, SRJ)
         except SparqlError as exc:
             raise HTTPException(status_code=exc.status, detail=exc.message) from exc
-        return {**counts(answer.body), "sparql": query}
+        found = counts(answer.body)
+        if allows(http, "sparql:query") or policy.exact:
+            return {**found, "sparql": query}
+        return {**{name: policy.shown(n) for name, n in found.items()}, "sparql": query,
+                "policy": policy.describe()}
 
     return router
 

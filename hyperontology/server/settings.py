@@ -141,6 +141,17 @@ class ServerSettings:
         with 507. None: no cap.
     max_result_bytes
         Results are cut (``X-Result-Truncated: true``) before their serialisation grows past this many bytes.
+    min_count, small_counts
+        Disclosure control of every count that leaves the node (see
+        :mod:`hyperontology.federation.disclosure`): the threshold k (1: exact counts) and what happens under it
+        (``round-up`` or ``suppress``).
+    aggregate_only
+        Close ``/sparql`` to everyone: the node answers counts only.
+    default_collection
+        The collection id of patients ingested without ``--dataset``.
+    federation
+        Member nodes (see :mod:`hyperontology.federation.nodes`): this node is then a federator
+        (``/api/federated/cohort``), and SERVICE may name the members' ``/sparql``.
     auth
         Authentication and authorisation (see :mod:`hyperontology.server.auth`); off when None or empty.
     allow_remote
@@ -166,8 +177,17 @@ class ServerSettings:
     allow_remote: tuple[str, ...] = ()
     query_memory_mb: int | None = 1024
     max_result_bytes: int = 16_000_000
+    min_count: int = 10
+    small_counts: str = "round-up"
+    aggregate_only: bool = False
+    default_collection: str = "default"
+    federation: Any = None
 
     def __post_init__(self) -> None:
+        if not isinstance(self.min_count, int) or self.min_count < 1:
+            raise AuthConfigError(f"min_count must be at least 1, not {self.min_count!r}")
+        if self.small_counts not in ("round-up", "suppress"):
+            raise AuthConfigError(f"small_counts is round-up or suppress, not {self.small_counts!r}")
         if self.query_memory_mb is not None and self.query_memory_mb < 16:
             raise AuthConfigError(f"query_memory_mb must be at least 16 (MiB), not {self.query_memory_mb}")
         for entry in self.allow_remote:
