@@ -22,6 +22,7 @@ quads, so the link is reconciled and validated like any other value of the patie
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,7 @@ def read_file(path: Path) -> tuple[str, str | None, list[Record | Rejection]]:
     UTF-8 with its bytes as ``\\xNN``: see ``sources.base.utf8_safe``)."""
     where = Provenance(str(path))
     if not path.is_file():
-        return where.path, None, [Rejection(where, "no such file")]
+        return where.path, None, [Rejection(where, _not_a_file(path))]
     source = source_for(path)
     if source is None:
         return where.path, None, [Rejection(where, "no source reads this file type")]
@@ -60,6 +61,23 @@ def read_file(path: Path) -> tuple[str, str | None, list[Record | Rejection]]:
     except Exception as exc:  # noqa: BLE001 - a source bug must not lose the other files
         items = [Rejection(where, f"reader failed: {exc.__class__.__name__}: {exc}")]
     return where.path, source.name, items
+
+
+def _not_a_file(path: Path) -> str:
+    """Why a path that is not a regular file cannot be read."""
+    if path.is_dir() and path.is_symlink():
+        return "a link to a folder, not followed (give the folder itself to read it)"
+    if path.is_dir():
+        try:
+            with os.scandir(path):
+                return "a folder, not a file"
+        except OSError as exc:
+            return f"a folder that cannot be listed ({exc.__class__.__name__}): its files were not read"
+    if path.is_symlink() and not path.exists():
+        return "a broken symbolic link"
+    if path.exists():
+        return "not a regular file (a pipe, socket or device)"
+    return "no such file"
 
 
 @dataclass

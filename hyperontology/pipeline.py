@@ -47,6 +47,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 from urllib.parse import quote
 
@@ -175,16 +176,19 @@ def discover(paths: Iterable[Path]) -> Iterator[Path]:
 
 
 def _walk(directory: Path) -> Iterator[Path]:
+    """The files under a directory; a directory that cannot be listed and every entry that is not a directory
+    (a broken link, a pipe) are yielded too, so the run reports them as rejected inputs instead of losing them."""
     try:
         with os.scandir(directory) as listing:
             entries = sorted((e.name, e.is_dir(follow_symlinks=False)) for e in listing if not e.name.startswith("."))
     except OSError:
+        yield directory
         return
     for name, is_dir in entries:
         path = directory / name
         if is_dir:
             yield from _walk(path)
-        elif path.is_file():
+        else:
             yield path
 
 
@@ -333,6 +337,8 @@ class Ingest:
             stat = path.stat()
             where = utf8_safe(str(path.resolve()))
         except (OSError, RuntimeError):
+            return None
+        if not S_ISREG(stat.st_mode):  # a folder it could not list, a pipe: read (and reported) on every run
             return None
         text = f"{self.config}\x1f{where}\x1f{stat.st_size}\x1f{stat.st_mtime_ns}"
         return f"{DATA}file/{self.options.key.pseudonym('file', text)}"

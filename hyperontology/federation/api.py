@@ -20,6 +20,7 @@ import json
 import logging
 from typing import Any
 
+import httpx
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 
@@ -33,6 +34,12 @@ LOG = logging.getLogger("hyperontology.federation")
 def federation_router(federation: Federation) -> APIRouter:
     """The federator's routes over the member nodes of ``federation``."""
     router = APIRouter(tags=["federation"])
+    pool: list[httpx.AsyncClient] = []  # one client for the server's life: its connections to the members are kept
+
+    def client() -> httpx.AsyncClient:
+        if not pool:
+            pool.append(httpx.AsyncClient(follow_redirects=False, limits=httpx.Limits(max_keepalive_connections=64)))
+        return pool[0]
 
     @router.post("/api/federated/cohort", summary="Ask every member node; their disclosed counts and the total")
     async def cohort(request: Request) -> JSONResponse:
@@ -45,7 +52,7 @@ def federation_router(federation: Federation) -> APIRouter:
             ast = as_ast(body)
         except FederationError as exc:
             raise HTTPException(status_code=400, detail=str(exc)) from None
-        answer = await federate(federation, ast)
+        answer = await federate(federation, ast, client=client())
         principal = principal_of(request)
         digest = hashlib.sha256(json.dumps(ast, sort_keys=True).encode()).hexdigest()[:16]
         LOG.info("federated answer to %s: criteria %s, %d of %d nodes, subjects %d",

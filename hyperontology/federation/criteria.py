@@ -79,6 +79,15 @@ NUMERIC = frozenset({"age", "year"})
 #: the eucaim-api query parameters -> fields, and the value maps that read their words (first match wins)
 PARAMS = {"gender": "gender", "diagnosis": "diagnosis", "modality": "modality", "bodyPart": "body_part",
           "manufacturer": "manufacturer"}
+#: the words of the explorer (its catalogue's values, and what Focus's eucaim-api sends) as the catalogue's codes:
+#: a word means exactly what the catalogue value means; other words go through the value maps below
+CATALOGUE_WORDS = {
+    "gender": (("male", "SCT:248153007"), ("female", "SCT:248152002"), ("other", "SCT:74964007"),
+               ("unknown", "SCT:261665006")),
+    "modality": (("MR", "RADLEX:RID10312"), ("PT", "RADLEX:RID10337"), ("CT", "RADLEX:RID10321")),
+    "body_part": (("breast", "SCT:76752008"), ("colon", "SCT:71854001"), ("lung", "SCT:39607008"),
+                  ("pelvis", "SCT:12921003"), ("prostate", "SCT:41216001")),
+}
 WORD_MAPS = {"gender": ("fhir-gender", "dicom-sex"), "modality": ("dicom-modality",),
              "body_part": ("dicom-bodypart",), "manufacturer": ("dicom-manufacturer",), "diagnosis": ()}
 #: the sex codes Focus's Beacon mode sends (Hyper-Ontology v2.0: Male, Female, Unspecified, Unknown)
@@ -214,6 +223,9 @@ class Resolver:
     def word(self, name: str, text: str) -> tuple[str, ...] | None:
         """The expansion of a word of the eucaim-api (``male``, ``MR``, ``lung``, ``Philips``) or of a code."""
         assert self.valuemaps is not None
+        for word, ref in CATALOGUE_WORDS.get(name, ()):
+            if word.lower() == text.strip().lower():
+                return self.expansion(ref)
         for map_name in WORD_MAPS.get(name, ()):
             vm = self.valuemaps.get(map_name)
             found = vm.lookup(text) if vm is not None else None
@@ -455,7 +467,7 @@ def _age(leaf: Leaf) -> str:
     assert leaf.range is not None
     return ("?dx a cdm:Diagnosis ; cdm:patient ?patient .\n"
             "      OPTIONAL { ?dx cdm:ageAtDiagnosis ?ageAt }\n"
-            "      OPTIONAL { ?patient cdm:birthDate ?bd . ?dx cdm:assertedDate ?ad }\n"
+            "      OPTIONAL { ?patient cdm:birthDate ?bd }\n      OPTIONAL { ?dx cdm:assertedDate ?ad }\n"
             f"      BIND(COALESCE(xsd:decimal(?ageAt), {_YEARS}) AS ?age)\n"
             f"      FILTER({' && '.join(leaf.range.tests('?age')) or 'BOUND(?age)'})")
 

@@ -90,7 +90,7 @@ def _age_filter(criteria: CohortCriteria) -> str:
     if criteria.age_max is not None:
         tests.append(f"?age <= {float(criteria.age_max)!r}")
     return ("OPTIONAL { ?dx cdm:ageAtDiagnosis ?ageAt }\n"
-            "      OPTIONAL { ?patient cdm:birthDate ?bd . ?dx cdm:assertedDate ?ad }\n"
+            "      OPTIONAL { ?patient cdm:birthDate ?bd }\n      OPTIONAL { ?dx cdm:assertedDate ?ad }\n"
             f"      BIND(COALESCE(xsd:decimal(?ageAt), {_YEARS}) AS ?age)\n"
             f"      FILTER({' && '.join(tests)})")
 

@@ -112,8 +112,12 @@ def create_app(settings: ServerSettings, *, ontology: Hyperontology | None = Non
     node = Node(settings)
     onto = ontology if ontology is not None else load_ontology()
 
+    explorer: list[ExplorerService] = []
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if node.reason is None:
+            explorer[0].warm()
         yield
         node.close()
 
@@ -144,8 +148,9 @@ def create_app(settings: ServerSettings, *, ontology: Hyperontology | None = Non
     app.include_router(build_router(onto))
     disclosure = Disclosure(settings.min_count, settings.small_counts)  # type: ignore[arg-type]
     app.include_router(cohort_router(onto, lambda: node.runner, disclosure))
-    explorer = ExplorerService(onto, lambda: node.runner, disclosure, default_collection=settings.default_collection)
-    app.include_router(explorer_router(explorer))
+    explorer.append(ExplorerService(onto, lambda: node.runner, disclosure,
+                                    default_collection=settings.default_collection))
+    app.include_router(explorer_router(explorer[0]))
     if settings.federation is not None:
         from hyperontology.federation.api import federation_router
 

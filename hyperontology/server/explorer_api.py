@@ -38,7 +38,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hyperontology.federation.criteria import (
+    CATALOGUE_WORDS,
     CDM,
+    EVERYONE,
     CriteriaError,
     Node,
     Resolver,
@@ -61,12 +63,10 @@ _HEADER_SAFE = re.compile(r"[^\x20-\x7e]")
 #: the words the explorer shows for facet values (the catalogue's and Focus's eucaim-api words), each standing for
 #: every concept its code expands to; other values are shown by their label
 DISPLAY = {
-    "gender": (("male", "SCT:248153007"), ("female", "SCT:248152002"), ("other", "SCT:74964007"),
-               ("unknown", "SCT:261665006")),
-    "modalities": (("MR", "RADLEX:RID10312"), ("PT", "RADLEX:RID10337"), ("NM", "RADLEX:RID10334"),
-                   ("CT", "RADLEX:RID10321"), ("MG", "DCM:MG"), ("US", "DCM:US"), ("CR", "DCM:CR"), ("DX", "DCM:DX")),
-    "body_parts": (("breast", "SCT:76752008"), ("colon", "SCT:71854001"), ("lung", "SCT:39607008"),
-                   ("pelvis", "SCT:12921003"), ("prostate", "SCT:41216001")),
+    "gender": CATALOGUE_WORDS["gender"],
+    "modalities": (*CATALOGUE_WORDS["modality"], ("NM", "RADLEX:RID10334"), ("MG", "DCM:MG"), ("US", "DCM:US"),
+                   ("CR", "DCM:CR"), ("DX", "DCM:DX")),
+    "body_parts": CATALOGUE_WORDS["body_part"],
 }
 _FACETS = {"gender": "?patient cdm:gender ?v .",
            "modalities": "{ ?s cdm:patient ?patient } UNION { ?st cdm:patient ?patient . ?s cdm:study ?st } "
@@ -97,6 +97,7 @@ class Collection:
     name: str
     description: str
     total: int = 0
+    studies: int = 0
     facts: dict[str, Any] = field(default_factory=dict)
 
 
@@ -120,6 +121,7 @@ class ExplorerService:
             for facet, words in DISPLAY.items()}
         self._metadata: tuple[float, dict[str, Collection]] | None = None
         self._lock = asyncio.Lock()
+        self._refresh: asyncio.Future[None] | None = None  # the background re-read, kept referenced
 
     def resolver(self) -> Resolver:
         return Resolver(self.ontology, self._valuemaps)
@@ -131,14 +133,36 @@ class ExplorerService:
 
     # ------------------------------------------------------------------ the datasets
     async def datasets(self) -> dict[str, Collection]:
-        """The node's datasets by IRI ("" for patients without one), cached for a minute."""
+        """The node's datasets by IRI ("" for patients without one). Read once (the first caller waits); then
+        answered from memory and re-read in the background when older than :data:`METADATA_TTL_S`."""
+        if self._metadata is not None:
+            if time.monotonic() - self._metadata[0] >= METADATA_TTL_S and not self._lock.locked():
+                self._refresh = asyncio.ensure_future(self._reread())
+            return self._metadata[1]
+        await self._reread()
+        assert self._metadata is not None
+        return self._metadata[1]
+
+    async def _reread(self) -> None:
         async with self._lock:
-            now = time.monotonic()
-            if self._metadata is not None and now - self._metadata[0] < METADATA_TTL_S:
-                return self._metadata[1]
-            found = await self._read_datasets()
-            self._metadata = (now, found)
-            return found
+            if self._metadata is not None and time.monotonic() - self._metadata[0] < METADATA_TTL_S:
+                return
+            try:
+                self._metadata = (time.monotonic(), await self._read_datasets())
+            except SparqlError:
+                if self._metadata is None:
+                    raise
+                LOG.warning("re-reading the node's datasets failed; the earlier description is kept")
+
+    def warm(self) -> None:
+        """Start reading the datasets in the background (at server start: the first question need not wait)."""
+        async def quietly() -> None:
+            try:
+                await self._reread()
+            except Exception as exc:  # noqa: BLE001 - the first question will read them again and say why
+                LOG.warning("reading the node's datasets at start failed: %s", type(exc).__name__)
+
+        self._refresh = asyncio.ensure_future(quietly())
 
     async def _read_datasets(self) -> dict[str, Collection]:
         graph = f"GRAPH <{GRAPHS['data'].value}>"
@@ -149,15 +173,13 @@ class ExplorerService:
                 "OPTIONAL { ?d cdm:description ?description } } }"):
             ident = row.get("id") or row["d"].rsplit("/", 1)[-1]
             found.setdefault(row["d"], Collection(ident, row.get("title") or ident, row.get("description", "")))
-        for row in await self._select(
-                f"PREFIX cdm: <{CDM}> SELECT ?d (COUNT(DISTINCT ?patient) AS ?n) WHERE {{ {graph} {{ "
-                "?patient a cdm:Patient OPTIONAL { ?patient cdm:dataset ?d } } } GROUP BY ?d"):
-            key = row.get("d", "")
+        for row in await self._select(collections_sparql(EVERYONE)):  # every patient and study, per dataset
+            key = row.get("dataset", "")
             if key not in found:
                 found[key] = (Collection(self.default_collection, self.default_collection,
                                          "patients of the node without a dataset") if not key else
                               Collection(key.rsplit("/", 1)[-1], key.rsplit("/", 1)[-1], ""))
-            found[key].total = int(row["n"])
+            found[key].total, found[key].studies = int(row["patients"]), int(row["studies"])
         await self._read_facts(found)
         return found
 
@@ -203,7 +225,7 @@ class ExplorerService:
         datasets = await self.datasets()
         counts = {row.get("dataset", ""): (int(row["patients"]), int(row["studies"])) for row in rows}
         missing = [key for key in counts if key not in datasets]
-        if missing:  # a dataset ingested after the cache was filled
+        if missing:  # a dataset ingested after the description was read
             self._metadata = None
             datasets = await self.datasets()
         return [(c, *counts.get(key, (0, 0))) for key, c in sorted(datasets.items(), key=lambda kv: kv[1].id)
@@ -218,7 +240,7 @@ class ExplorerService:
             out.append({
                 "id": c.id, "name": c.name, "description": c.description,
                 "subjects_count": number(subjects, total=c.total),
-                "studies_count": number(studies) if subjects else 0,
+                "studies_count": number(studies, total=c.studies) if subjects else 0,
                 "age_range": c.facts.get("age_range", {"min": None, "max": None}),
                 "gender": sorted(c.facts.get("gender", ())),
                 "modalities": sorted(c.facts.get("modalities", ())),

@@ -19,7 +19,7 @@ named in ``X-Unknown-Criteria``. Any other unknown key or value of the catalogue
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Set
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -48,7 +48,7 @@ GENDER, AGE, DIAGNOSIS, YEAR = "SNOMEDCT263495000", "SNOMEDCT423493009", "SNOMED
 MODALITY, BODY_PART, MANUFACTURER = "RID10311", "SNOMEDCT123037004", "C25392"
 IMAGING_PROPERTY = {MODALITY: "modality", BODY_PART: "bodySite", MANUFACTURER: "manufacturer"}
 #: number ranges sent per numeric key
-RANGES = {
+RANGES: dict[str, tuple[dict[str, float], ...]] = {
     AGE: ({"min": 40, "max": 60}, {"min": 60}, {"max": 40}),
     YEAR: ({"min": 2015, "max": 2019}, {"min": 2020}, {"max": 2010}),
     "EUCAIM_Hyper-Ontology_V1.0.CLIN1033410": ({"min": 0, "max": 4}, {"min": 10}, {"max": 2.5}),  # PSA
@@ -294,7 +294,7 @@ def focus_ast(*conditions: dict[str, Any]) -> dict[str, Any]:
     return {"ast": {"operand": "OR", "children": [{"operand": "AND", "children": list(conditions)}]}, "id": "t"}
 
 
-def answered(response: httpx.Response, *, unknown: set[str] = frozenset()) -> Counts:  # type: ignore[assignment]
+def answered(response: httpx.Response, *, unknown: Set[str] = frozenset()) -> Counts:
     """The per-collection (subjects, studies) of a Focus answer; checks ``X-Unknown-Criteria`` names ``unknown``."""
     assert response.status_code == 200, response.text
     body = response.json()
@@ -307,7 +307,7 @@ def answered(response: httpx.Response, *, unknown: set[str] = frozenset()) -> Co
     return {c["id"]: (c["subjects_count"], c["studies_count"]) for c in collections}
 
 
-def ast_counts(node: httpx.Client, *conditions: dict[str, Any], unknown: set[str] = frozenset()) -> Counts:  # type: ignore[assignment]
+def ast_counts(node: httpx.Client, *conditions: dict[str, Any], unknown: Set[str] = frozenset()) -> Counts:
     return answered(node.post("/api/eucaim/ast", json=focus_ast(*conditions)), unknown=unknown)
 
 

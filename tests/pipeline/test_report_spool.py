@@ -13,6 +13,7 @@ import pytest
 from pydicom.data import get_testdata_file
 
 from hyperontology import Hyperontology
+from hyperontology.batch import read_file
 from hyperontology.mapping.loader import MappingSet, default_mappings_dir
 from hyperontology.pipeline import Ingest, IngestOptions, discover, ingest
 from hyperontology.pseudonymize.keys import PseudonymKey
@@ -88,7 +89,7 @@ def test_a_file_named_twice_is_one_account(template: Path, onto: Hyperontology, 
     assert report["totals"]["records"] == account["records"]
 
 
-def test_the_walk_is_lazy_sorted_and_skips_hidden_and_linked_folders(tmp_path: Path) -> None:
+def test_the_walk_is_lazy_sorted_skips_hidden_and_yields_linked_folders_unfollowed(tmp_path: Path) -> None:
     root = tmp_path / "root"
     for name in ("b/2.dcm", "b/1.dcm", "a.csv", ".hidden/x.dcm", "c/.y.csv", "c/d/z.json"):
         (root / name).parent.mkdir(parents=True, exist_ok=True)
@@ -102,7 +103,10 @@ def test_the_walk_is_lazy_sorted_and_skips_hidden_and_linked_folders(tmp_path: P
     walked = discover([root])
     assert next(walked) == root / "a.csv"  # one entry at a time, not a list made first
     assert [str(p.relative_to(root)) for p in [root / "a.csv", *walked]] == [
-        "a.csv", "b/1.dcm", "b/2.dcm", "c/d/z.json", "file-link.dcm"]
+        "a.csv", "b/1.dcm", "b/2.dcm", "c/d/z.json", "c/loop", "file-link.dcm", "link"]
+    # a linked folder is not followed (a cycle stays one entry) but reported, never dropped without a word
+    assert read_file(root / "link")[2][0].reason == (  # type: ignore[union-attr]
+        "a link to a folder, not followed (give the folder itself to read it)")
     assert list(discover([tmp_path / "missing"])) == [tmp_path / "missing"]  # reported by the ingest, not lost
 
 
