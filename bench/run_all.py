@@ -70,6 +70,7 @@ BENCHES = (
     Bench("sparql", "bench_sparql.py", ("--patients", "3000", "--repeat", "5", "--rdflib-cap", "30"), (), 3 * 3600),
     Bench("ontology", "bench_ontology.py", ("--seconds", "1"), (), 1800),
     Bench("store", "bench_store.py", ("--triples", "200000"), ("--full",), 3 * 3600),
+    Bench("federation", "bench_federation.py", ("--quick",), (), 2 * 3600),
 )
 
 

@@ -33,6 +33,7 @@ _INTEGERS = {XSD + t for t in ("integer", "int", "long", "short", "byte", "nonNe
                                "nonPositiveInteger", "negativeInteger", "unsignedInt", "unsignedLong",
                                "unsignedShort", "unsignedByte")}
 _FLOATS = {XSD + "decimal", XSD + "double", XSD + "float"}
+_COLLECTION_COLUMNS = ["id", "name", "subjects", "studies"]
 _SEARCH_COLUMNS = ["curie", "iri", "label", "scheme", "score", "match"]
 _EXPAND_COLUMNS = ["curie", "label", "scheme"]
 _CRITERIA = ("diagnosis", "modality", "body_site", "sex", "stage")
@@ -178,6 +179,30 @@ class Client:
         if wanted.age_min is not None or wanted.age_max is not None:
             body["age"] = {"min": wanted.age_min, "max": wanted.age_max}
         return dict(self._api("POST", "/api/cohort", json=body))
+
+    def collections(self, criteria: dict[str, Any] | None = None) -> pd.DataFrame:
+        """Per dataset of the node, the subjects and studies meeting ``criteria``: the explorer's tree
+        (``{"ast": ...}``) or the cohort criteria (``{"diagnosis": [...], "age": {"min": 50}}``); None: everyone.
+        Columns id, name, subjects, studies. Over HTTP the node's disclosure control applies (``"<10"``);
+        on a store of one's own the counts are exact. An unknown key or value is a :class:`ClientError`.
+
+        Examples
+        --------
+        >>> connect("/data/node/store").collections({"diagnosis": ["SCT:363358000"]})  # doctest: +SKIP
+        """
+        body = criteria if criteria is not None else {}
+        if self._http is not None:
+            rows = self._api("POST", "/api/cohort/collections", json=body)["collections"]
+            return pd.DataFrame([[r["id"], r["name"], r["subjects_count"], r["studies_count"]] for r in rows],
+                                columns=_COLLECTION_COLUMNS)
+        assert self._store is not None, "the client is closed"
+        from hyperontology.federation.collections import count_collections
+
+        try:
+            counted = count_collections(self._store, body, self.ontology)
+        except ValueError as exc:
+            raise ClientError(str(exc)) from exc
+        return pd.DataFrame(counted, columns=_COLLECTION_COLUMNS)
 
     def search(self, text: str, limit: int = 10) -> pd.DataFrame:
         """Concepts whose code, label or synonym match ``text``, best first (columns curie, iri, label, ...).

@@ -122,3 +122,21 @@ def test_connect_to_nothing(tmp_path: Path) -> None:
         connect(tmp_path / "absent")
     with pytest.raises(ValueError, match="exactly one"):
         Client()
+
+
+def test_collections_locally_exact_and_over_http_disclosed(local: Client, remote: Client) -> None:
+    from hyperontology.federation.disclosure import Disclosure
+
+    policy = Disclosure(10)  # the node's default
+    ct_or_mr = [{"key": "RID10311", "type": "EQUALS", "value": v} for v in ("RID10321", "RID10312")]
+    for criteria in (None, {"diagnosis": ["SCT:363358000"]}, {"ast": {"operand": "OR", "children": ct_or_mr}}):
+        here, there = local.collections(criteria), remote.collections(criteria)
+        assert list(here["id"]) == list(there["id"]) and len(here) >= 1
+        everyone = local.collections()
+        for (_, row), (_, shown), (_, whole) in zip(here.iterrows(), there.iterrows(), everyone.iterrows(),
+                                                     strict=True):
+            assert shown["subjects"] == policy.shown(int(row["subjects"]), total=int(whole["subjects"]))
+    assert local.collections()["subjects"].sum() > 0
+    for client in (local, remote):
+        with pytest.raises(ClientError, match="SCT:999999999"):
+            client.collections({"diagnosis": ["SCT:999999999"]})

@@ -37,6 +37,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from hyperontology.federation.collections import own_tree
 from hyperontology.federation.criteria import (
     CATALOGUE_WORDS,
     CDM,
@@ -47,7 +48,6 @@ from hyperontology.federation.criteria import (
     collections_sparql,
     from_ast,
     from_beacon,
-    from_criteria,
     from_params,
 )
 from hyperontology.federation.disclosure import Disclosure
@@ -346,7 +346,7 @@ async def _own(service: ExplorerService, request: Request) -> JSONResponse:
     body = await _json(request)
     resolver = service.resolver()
     try:
-        tree = _own_tree(body, resolver)
+        tree = own_tree(body, resolver)
     except CriteriaError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from exc
     if resolver.unknown:
@@ -358,22 +358,6 @@ async def _own(service: ExplorerService, request: Request) -> JSONResponse:
     collections = service.disclosed(counted, shown=True)
     service.note(request, resolver, tree, collections)
     return JSONResponse({"collections": collections, "policy": service.disclosure.describe()})
-
-
-def _own_tree(body: Any, resolver: Resolver) -> Node:
-    """The project's own request: ``{"ast": tree}`` or the ``/api/cohort`` criteria fields."""
-    if isinstance(body, dict) and ("ast" in body or "operand" in body or "key" in body):
-        return from_ast(body, resolver)
-    from pydantic import ValidationError
-
-    from hyperontology.server.cohort_api import CohortRequest
-
-    try:
-        request = CohortRequest.model_validate(body if body is not None else {})
-    except ValidationError as exc:
-        where = ".".join(str(p) for p in exc.errors()[0]["loc"]) if exc.errors() else "body"
-        raise CriteriaError(f"{where}: {exc.errors()[0]['msg'] if exc.errors() else 'invalid'}") from None
-    return from_criteria(request.criteria(), resolver)
 
 
 __all__ = ["ExplorerService", "FocusPaths", "explorer_router", "unknown_headers"]

@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
@@ -323,6 +324,36 @@ class TestPartial:
         answer = json.loads(done.stdout)
         assert not answer["complete"] and answer["answered"] == 2
         assert "killed" in done.stderr and "silent" in done.stderr
+
+
+def test_a_node_killed_mid_query_gives_a_partial_answer(exact: dict[str, httpx.Client],
+                                                       stores: dict[str, Path]) -> None:
+    """The question reaches a node, which is frozen (SIGSTOP) so the question is in flight, then killed (SIGKILL):
+    the federator answers with that node marked and the others' total intact, well before the timeout."""
+    pid: list[int] = []
+    with ExitStack() as stack:
+        victim = stack.enter_context(node_server(_copy(stores, "c"), *SERVE, "--min-count", "1", pid=pid))
+        entries = [{"name": "a", "url": _url(exact["a"])}, {"name": "b", "url": _url(exact["b"])},
+                   {"name": "victim", "url": _url(victim)}]
+        nodes = _nodes_file(stores["base"].parent, entries, timeout_s=20)
+        fed = stack.enter_context(node_server(_copy(stores, "base"), *SERVE, "--federation", str(nodes)))
+        assert _ask(fed, {"ast": LUNG})["complete"]  # every node answers before the kill
+        os.kill(pid[0], signal.SIGSTOP)
+        with ThreadPoolExecutor(1) as pool:
+            started = time.monotonic()
+            pending = pool.submit(_ask, fed, {"ast": LUNG})
+            time.sleep(1.0)  # the question is now waiting on the frozen node
+            assert not pending.done()
+            os.kill(pid[0], signal.SIGKILL)
+            answer = pending.result(timeout=30)
+            elapsed = time.monotonic() - started
+    status = {node["name"]: node["status"] for node in answer["nodes"]}
+    assert status == {"a": "ok", "b": "ok", "victim": status["victim"]}
+    assert status["victim"] in ("unreachable", "error"), status
+    assert elapsed < 15, f"the partial answer took {elapsed:.1f} s (the timeout is 20 s)"
+    assert not answer["complete"] and answer["answered"] == 2
+    expected = sum(_sum(_direct(exact[n], LUNG)) for n in ("a", "b"))
+    assert answer["total"]["subjects_count"] == expected
 
 
 def test_garbage_answers_are_errors_never_crashes() -> None:
