@@ -549,30 +549,43 @@ def simplify(node: Node) -> Node:
     return Group(node.op, tuple(children))
 
 
-def collections_sparql(node: Node) -> str:
-    """ONE SPARQL SELECT: per dataset (``?dataset``, unbound for patients without one) the distinct patients,
-    studies and series meeting the tree."""
-    tree = simplify(node)
-    studies = ("    OPTIONAL {\n"
-               f"      {{ {_SERIES_PATIENT} }}\n"
-               "      OPTIONAL { ?series cdm:study ?study }\n"
-               "    }")
+def always_series(node: Node) -> bool:
+    """Whether every way the tree can match binds ``?series`` (each OR branch holds an imaging condition)."""
+    if isinstance(node, Leaf):
+        return node.imaging
+    if node.op == "AND":
+        return any(always_series(child) for child in node.children)
+    return bool(node.children) and all(always_series(child) for child in node.children)
+
+
+def _studies(tree: Node) -> str:
+    """The pattern binding ``?study``: the matching series' studies, or every study of a patient matched
+    without an imaging condition (its own, or its series')."""
+    if always_series(tree):  # a series has exactly one study (the CDM shapes)
+        return "    OPTIONAL { ?series cdm:study ?study }"
     if not has_imaging(tree):
-        studies = ("    OPTIONAL {\n"
-                   f"      {{ {_SERIES_PATIENT}\n      OPTIONAL {{ ?series cdm:study ?study }} }}\n"
-                   "      UNION { ?study a cdm:ImagingStudy ; cdm:patient ?patient }\n"
-                   "    }")
+        return ("    OPTIONAL { { ?study cdm:patient ?patient ; a cdm:ImagingStudy }\n"
+                "      UNION { ?anySeries cdm:patient ?patient ; a cdm:ImagingSeries ; cdm:study ?study } }")
+    return ("    OPTIONAL {\n"  # some branches bind ?series, others not: every series of the patient, or that one
+            f"      {{ {_SERIES_PATIENT} }}\n"
+            "      OPTIONAL { ?series cdm:study ?study }\n"
+            "    }")
+
+
+def collections_sparql(node: Node) -> str:
+    """ONE SPARQL SELECT: per dataset (``?dataset``, unbound for patients without one) the distinct patients and
+    studies meeting the tree."""
+    tree = simplify(node)
     body = "" if tree == EVERYONE else "    " + pattern(tree) + "\n"
     return (f"PREFIX cdm: <{CDM}>\n"
             "PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>\n"
-            "SELECT ?dataset (COUNT(DISTINCT ?patient) AS ?patients) (COUNT(DISTINCT ?study) AS ?studies)"
-            " (COUNT(DISTINCT ?series) AS ?series)\n"
+            "SELECT ?dataset (COUNT(DISTINCT ?patient) AS ?patients) (COUNT(DISTINCT ?study) AS ?studies)\n"
             "WHERE {\n"
             f"  GRAPH <{GRAPHS['data'].value}> {{\n"
             "    ?patient a cdm:Patient .\n"
-            + body + studies + "\n    OPTIONAL { ?patient cdm:dataset ?dataset }\n  }\n}\nGROUP BY ?dataset\n")
+            + body + _studies(tree) + "\n    OPTIONAL { ?patient cdm:dataset ?dataset }\n  }\n}\nGROUP BY ?dataset\n")
 
 
 __all__ = ["CATEGORY_KEYS", "EVERYONE", "NOTHING", "CriteriaError", "Group", "Leaf", "Node", "Range", "Resolver",
-           "collections_sparql", "from_ast", "from_beacon", "from_criteria", "from_params", "has_imaging",
-           "pattern", "simplify"]
+           "always_series", "collections_sparql", "from_ast", "from_beacon", "from_criteria", "from_params",
+           "has_imaging", "pattern", "simplify"]
