@@ -34,11 +34,10 @@ import httpx
 import pyoxigraph as ox
 
 from hyperontology import load_ontology
-from hyperontology.ontology.closure import SUBSUMED_BY, subsumption_triples
-from hyperontology.ontology.files import bundled_dir, module_files
-from hyperontology.ontology.schemes import VERSION
+from hyperontology.federation.synthetic import write_node_store
+from hyperontology.ontology.closure import SUBSUMED_BY
 from hyperontology.prefixes import HO, curie_to_iri
-from hyperontology.store.oxigraph import GRAPHS, NodeStore
+from hyperontology.store.oxigraph import GRAPHS
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run_all import Row, write_json  # noqa: E402 (the --json contract of every bench)
@@ -114,21 +113,7 @@ def cohort_triples(patients: int, onto: Any, seed: int = 42) -> Iterator[tuple[s
 
 def build_store(path: Path, patients: int, onto: Any) -> int:
     """Write the ontology graph and the cohort into a new on-disk store; returns the number of data triples."""
-    graph = GRAPHS["data"]
-    with NodeStore(path) as store:
-        store.ensure_ontology(module_files(bundled_dir()), VERSION, subsumption_triples(onto))
-        batch: list[ox.Quad] = []
-        count = 0
-        for s, p, o in cohort_triples(patients, onto):
-            batch.append(ox.Quad(ox.NamedNode(s), ox.NamedNode(p), ox.NamedNode(o), graph))
-            if len(batch) >= 200_000:
-                store.store.bulk_extend(batch)
-                count += len(batch)
-                batch = []
-        store.store.bulk_extend(batch)
-        count += len(batch)
-        store.store.optimize()
-    return count
+    return write_node_store(path, cohort_triples(patients, onto), onto)
 
 
 def write_rdflib_input(store: ox.Store, target: Path) -> int:

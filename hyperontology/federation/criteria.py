@@ -346,11 +346,18 @@ def from_ast(ast: Any, resolver: Resolver) -> Node:
     """The tree of an explorer query (``{"ast": {...}}`` or the tree itself). CriteriaError when malformed."""
     if isinstance(ast, Mapping) and "ast" in ast and "operand" not in ast and "key" not in ast:
         ast = ast["ast"]
-    count = [0]
-    return _node(ast, resolver, 0, count, "ast")
+    return _node(ast, resolver, 0, [0], "ast")
 
 
-def _node(item: Any, resolver: Resolver, depth: int, count: list[int], where: str) -> Node:
+def check_tree(ast: Any) -> None:
+    """Check the shape of an explorer tree without resolving it (a federator, before asking its nodes):
+    groups of ``operand`` and ``children``, conditions of a ``key``, a known ``type`` and a ``value``.
+    CriteriaError naming where it is malformed."""
+    _node(ast, None, 0, [0], "ast")
+
+
+def _node(item: Any, resolver: Resolver | None, depth: int, count: list[int], where: str) -> Node:
+    """One node of the tree; with no resolver the conditions are checked, not resolved (NOTHING stands in)."""
     count[0] += 1
     if count[0] > MAX_NODES or depth > MAX_DEPTH:
         raise CriteriaError(f"the query tree is larger than {MAX_NODES} nodes or deeper than {MAX_DEPTH}")
@@ -367,10 +374,20 @@ def _node(item: Any, resolver: Resolver, depth: int, count: list[int], where: st
                      tuple(_node(c, resolver, depth + 1, count, f"{where}.children[{i}]")
                            for i, c in enumerate(children)))
     if "key" in item:
-        if not isinstance(item["key"], str):
-            raise CriteriaError(f"{where}.key: must be a string")
-        return resolver.condition(item["key"], item.get("type", "EQUALS"), item.get("value"))
+        return _condition(item, resolver, where)
     raise CriteriaError(f"{where}: a node has either operand and children, or key, type and value")
+
+
+def _condition(item: Mapping[str, Any], resolver: Resolver | None, where: str) -> Node:
+    if not isinstance(item["key"], str) or not item["key"]:
+        raise CriteriaError(f"{where}.key: must be a string")
+    if resolver is not None:
+        return resolver.condition(item["key"], item.get("type", "EQUALS"), item.get("value"))
+    if str(item.get("type", "EQUALS")).upper() not in CONDITION_TYPES:
+        raise CriteriaError(f"{where}.type: must be one of {', '.join(CONDITION_TYPES)}")
+    if "value" not in item:
+        raise CriteriaError(f"{where}.value: is required")
+    return NOTHING
 
 
 def from_params(params: Sequence[tuple[str, str]], resolver: Resolver) -> Node:
@@ -587,5 +604,5 @@ def collections_sparql(node: Node) -> str:
 
 
 __all__ = ["CATEGORY_KEYS", "EVERYONE", "NOTHING", "CriteriaError", "Group", "Leaf", "Node", "Range", "Resolver",
-           "always_series", "collections_sparql", "from_ast", "from_beacon", "from_criteria", "from_params",
-           "has_imaging", "pattern", "simplify"]
+           "always_series", "check_tree", "collections_sparql", "from_ast", "from_beacon", "from_criteria",
+           "from_params", "has_imaging", "pattern", "simplify"]

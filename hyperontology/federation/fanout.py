@@ -34,7 +34,7 @@ from typing import Any
 import httpx
 import yaml
 
-from hyperontology.federation.criteria import CONDITION_TYPES, MAX_DEPTH, MAX_NODES
+from hyperontology.federation.criteria import CriteriaError, check_tree
 from hyperontology.federation.nodes import Federation, Node
 
 LOG = logging.getLogger("hyperontology.federation")
@@ -143,7 +143,7 @@ def as_ast(body: Any) -> dict[str, Any]:
     >>> as_ast({"operand": "XOR", "children": []})
     Traceback (most recent call last):
     ...
-    hyperontology.federation.fanout.FederationError: ast.operand: must be AND or OR
+    hyperontology.federation.fanout.FederationError: ast.operand: 'XOR' is neither AND nor OR
     """
     if isinstance(body, Mapping) and "ast" in body:
         tree = body["ast"]
@@ -158,36 +158,10 @@ def as_ast(body: Any) -> dict[str, Any]:
 def check_ast(tree: Any) -> None:
     """Check the shape of an explorer tree (groups of ``operand`` and ``children``, conditions of ``key``,
     ``type`` and ``value``); the nodes check the keys and values themselves."""
-    _visit(tree, "ast", 0, [0])
-
-
-def _visit(item: Any, where: str, depth: int, count: list[int]) -> None:
-    count[0] += 1
-    if count[0] > MAX_NODES or depth > MAX_DEPTH:
-        raise FederationError(f"the query tree is larger than {MAX_NODES} nodes or deeper than {MAX_DEPTH}")
-    if not isinstance(item, Mapping):
-        raise FederationError(f"{where}: a node must be an object")
-    if "operand" in item:
-        if str(item["operand"]).upper() not in ("AND", "OR"):
-            raise FederationError(f"{where}.operand: must be AND or OR")
-        children = item.get("children", [])
-        if not isinstance(children, list):
-            raise FederationError(f"{where}.children: must be a list")
-        for index, child in enumerate(children):
-            _visit(child, f"{where}.children[{index}]", depth + 1, count)
-    elif "key" in item:
-        _check_condition(item, where)
-    else:
-        raise FederationError(f"{where}: a node has either operand and children, or key, type and value")
-
-
-def _check_condition(item: Mapping[str, Any], where: str) -> None:
-    if not isinstance(item["key"], str) or not item["key"]:
-        raise FederationError(f"{where}.key: must be a string")
-    if str(item.get("type", "EQUALS")).upper() not in CONDITION_TYPES:
-        raise FederationError(f"{where}.type: must be one of {', '.join(CONDITION_TYPES)}")
-    if "value" not in item:
-        raise FederationError(f"{where}.value: is required")
+    try:
+        check_tree(tree)
+    except CriteriaError as exc:
+        raise FederationError(str(exc)) from None
 
 
 def read_criteria(path: Path | str) -> dict[str, Any]:

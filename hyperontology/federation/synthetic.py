@@ -21,7 +21,7 @@ True
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -213,18 +213,25 @@ def build_node_store(path: Path, *, patients: int, ontology: Hyperontology | Non
     """Write a synthetic node into a new on-disk store at ``path`` (the hyperontology graph too, so the store
     serves as a node); the number of data triples written."""
     from hyperontology.ontology import load_ontology
+
+    onto = ontology if ontology is not None else load_ontology()
+    return write_node_store(path, cohort_triples(patients, onto, datasets=datasets, seed=seed, prefix=prefix), onto)
+
+
+def write_node_store(path: Path, triples: Iterable[tuple[str, str, Any]], ontology: Hyperontology) -> int:
+    """A new on-disk store at ``path`` holding the hyperontology graph and ``triples`` (IRIs as strings, literals
+    as ``pyoxigraph.Literal``) in the data graph, bulk-loaded and optimised; the number of data triples."""
     from hyperontology.ontology.closure import subsumption_triples
     from hyperontology.ontology.files import bundled_dir, module_files
     from hyperontology.ontology.schemes import VERSION
     from hyperontology.store.oxigraph import GRAPHS, NodeStore
 
-    onto = ontology if ontology is not None else load_ontology()
     graph = GRAPHS["data"]
     count = 0
     with NodeStore(path) as store:
-        store.ensure_ontology(module_files(bundled_dir()), VERSION, subsumption_triples(onto))
+        store.ensure_ontology(module_files(bundled_dir()), VERSION, subsumption_triples(ontology))
         batch: list[ox.Quad] = []
-        for s, p, o in cohort_triples(patients, onto, datasets=datasets, seed=seed, prefix=prefix):
+        for s, p, o in triples:
             batch.append(ox.Quad(ox.NamedNode(s), ox.NamedNode(p), _term(o), graph))
             if len(batch) >= 100_000:
                 store.store.bulk_extend(batch)
@@ -236,4 +243,4 @@ def build_node_store(path: Path, *, patients: int, ontology: Hyperontology | Non
     return count
 
 
-__all__ = ["build_node_store", "cohort_triples", "dataset_node"]
+__all__ = ["build_node_store", "cohort_triples", "dataset_node", "write_node_store"]
