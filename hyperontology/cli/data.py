@@ -22,11 +22,16 @@ from hyperontology.validation.shacl import DATA_NS, Violation
 from hyperontology.validation.store import validate_store
 
 DEFAULT_STORE = Path("hyperontology-store")
+#: ``export --format`` of the relational CDM (docs/interop.md)
+EUCAIM_CDM = "eucaim-cdm"
 
 
 def register(commands: Any) -> None:
     ing = commands.add_parser("ingest", help="map DICOM, FHIR and CSV inputs to the CDM and load them into the store")
-    ing.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    ing.add_argument("paths", nargs="+", type=_input, metavar="PATH")
+    ing.add_argument("--source", choices=("files", "eucaim-cdm"), default="files",
+                     help="what PATH is: input files (default), or the URL of a relational EUCAIM CDM "
+                          "(sqlite:///FILE or postgresql://user@host:port/db) read back as CDM RDF")
     _store_args(ing)
     _mapping_args(ing)
     ing.add_argument("--report", type=Path, help="write the JSON report accounting for every input")
@@ -56,9 +61,15 @@ def register(commands: Any) -> None:
     _store_args(val)
     val.add_argument("--report", type=Path, help="write the violations as JSON")
     val.set_defaults(run=cmd_validate)
-    exp = commands.add_parser("export", help="serialise graphs of the store")
+    exp = commands.add_parser("export", help="serialise graphs of the store, or write its CDM data into the "
+                              "relational EUCAIM CDM (--format eucaim-cdm --to URL)")
     _store_args(exp)
-    exp.add_argument("--format", choices=sorted(FORMATS), default="nq")
+    exp.add_argument("--format", choices=[*sorted(FORMATS), EUCAIM_CDM], default="nq")
+    exp.add_argument("--to", metavar="URL", help=f"with --format {EUCAIM_CDM}: sqlite:///FILE or "
+                     "postgresql://user@host:port/db (schema eucaim_cdm_output)")
+    exp.add_argument("--replace", action="store_true",
+                     help=f"with --format {EUCAIM_CDM}: replace the rows the target's CDM tables hold")
+    exp.add_argument("--report", type=Path, help=f"with --format {EUCAIM_CDM}: write the JSON export report")
     exp.add_argument("--graph", choices=[*GRAPHS, "all"], action="append",
                      help="graphs to export (repeatable; default: data)")
     exp.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
@@ -119,6 +130,11 @@ def loaded_ontology(progress: bool) -> Hyperontology:
         return load_ontology()
 
 
+def _input(text: str) -> Path | str:
+    """An input of ``ingest``: a path, or (kept as text) the URL of a relational CDM (``--source eucaim-cdm``)."""
+    return text if "://" in text else Path(text)
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -140,6 +156,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         return 2
     if args.executor == "dask" and not args.scheduler:
         print("error: --executor dask needs --scheduler ADDRESS (the Dask scheduler)", file=sys.stderr)
+        return 2
+    if args.source == EUCAIM_CDM:
+        return _ingest_cdm(args)
+    urls = [p for p in args.paths if isinstance(p, str)]
+    if urls:
+        print(f"error: {urls[0]!r} is a URL; read a relational CDM with --source {EUCAIM_CDM}", file=sys.stderr)
         return 2
     key = _key(args)
     options = IngestOptions(key=key, mappings=_mappings(args), store_path=args.store, jobs=max(1, args.jobs),
@@ -226,12 +248,64 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0 if not errors else 1
 
 
+def _ingest_cdm(args: argparse.Namespace) -> int:
+    """``ingest --source eucaim-cdm URL...``: each relational CDM read as CDM RDF into the store's data graph."""
+    from hyperontology.interop.cdm_import import import_cdm
+    from hyperontology.ontology.closure import subsumption_triples
+    from hyperontology.ontology.files import bundled_dir, module_files
+    from hyperontology.ontology.schemes import VERSION
+
+    onto = loaded_ontology(not args.quiet and on_terminal())
+    with open_store(args.store) as store:
+        if store.ontology_release() != VERSION:
+            store.ensure_ontology(module_files(bundled_dir()), VERSION, subsumption_triples(onto))
+        for url in args.paths:
+            read = import_cdm(str(url))
+            added = store.load(read.quads).get("data", 0)
+            store.flush()
+            rows = ", ".join(f"{t} {n}" for t, n in read.rows.items() if n)
+            print(f"{sum(read.rows.values())} rows read ({rows or 'none'}); {added} triples added to {args.store}")
+            for reason, n in sorted(read.skipped.items()):
+                print(f"  left out: {n} {reason}")
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
+    if args.format == EUCAIM_CDM:
+        return _export_cdm(args)
+    if args.to or args.replace or args.report:
+        print(f"error: --to, --replace and --report go with --format {EUCAIM_CDM}", file=sys.stderr)
+        return 2
     graphs = list(GRAPHS) if args.graph and "all" in args.graph else (args.graph or ["data"])
     with open_store(args.store, read_only=True) as store:
         data = store.export(args.output, args.format, graphs=graphs)
     if data is not None:
         sys.stdout.buffer.write(data)
+    return 0
+
+
+def _export_cdm(args: argparse.Namespace) -> int:
+    """``export --format eucaim-cdm --to URL``: the store's CDM data into the relational CDM, one transaction."""
+    from hyperontology.interop.cdm_export import export_cdm
+
+    if not args.to:
+        print(f"error: --format {EUCAIM_CDM} needs --to URL (sqlite:///FILE or postgresql://...)", file=sys.stderr)
+        return 2
+    onto = loaded_ontology(on_terminal())
+    with open_store(args.store, read_only=True) as store:
+        report = export_cdm(store, args.to, ontology=onto, replace=args.replace, report_path=args.report)
+    t = report["totals"]
+    print(f"{t['rows']} rows written to {report['target']} from {t['instances']} instances; "
+          f"{t.get('instances_not_expressed', 0)} instance rows and {t.get('values_not_expressed', 0)} values "
+          f"not expressible, {t['instances_without_table']} instances without a table")
+    for table, entry in report["tables"].items():
+        lost = {**entry["instances_not_expressed"], **entry["values_not_expressed"]}
+        if entry["rows"] or lost:
+            print(f"  {table}: {entry['rows']} rows" + "".join(f"; {n} {why}" for why, n in lost.items()))
+    for why, n in report["instances_without_table"].items():
+        print(f"  (no table): {n} instances, {why}")
+    if args.report:
+        print(f"report: {args.report}")
     return 0
 
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hyperontology import __version__
-from hyperontology.cli import data, deid, federate, ontology
+from hyperontology.cli import catalog, data, deid, federate, ontology
 from hyperontology.errors import HyperontologyError
 from hyperontology.server import cli as server_cli
 
@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     deid.register(commands)
     server_cli.register(commands)
     federate.register(commands)
+    catalog.register(commands)
     return parser
 
 

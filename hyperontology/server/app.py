@@ -30,6 +30,7 @@ from hyperontology.server.api import build_router
 from hyperontology.server.auth import Authenticator, AuthMiddleware, allows
 from hyperontology.server.cohort_api import cohort_router
 from hyperontology.server.explorer_api import ExplorerService, FocusPaths, explorer_router
+from hyperontology.server.fdp import fdp_router
 from hyperontology.server.limits import BodyLimitMiddleware, BodyTooLarge, validation_error
 from hyperontology.server.pages import pages_router
 from hyperontology.server.settings import ServerSettings
@@ -151,6 +152,7 @@ def create_app(settings: ServerSettings, *, ontology: Hyperontology | None = Non
     explorer.append(ExplorerService(onto, lambda: node.runner, disclosure,
                                     default_collection=settings.default_collection))
     app.include_router(explorer_router(explorer[0]))
+    app.include_router(fdp_router(onto, lambda: node.runner, disclosure))
     if settings.federation is not None:
         from hyperontology.federation.api import federation_router
 

@@ -1,7 +1,8 @@
 """Authentication, authorisation and rate limiting of the server (off unless configured).
 
 :class:`AuthMiddleware` (pure ASGI, outside every router, so routers added later are covered) lets through
-the public paths: ``/health``, ``/ready``, the OpenAPI docs and the query page (``/`` and ``/static/*``: static
+the public paths: ``/health``, ``/ready``, the OpenAPI docs, the FAIR Data Point (``/fdp``, ``/fdp/...``:
+read-only dataset descriptions with disclosed counts) and the query page (``/`` and ``/static/*``: static
 files holding no data; the page's own calls to ``/sparql`` and ``/api`` need credentials, which the user
 pastes into its sign-in field: kept in the tab's sessionStorage and sent as ``Authorization``).
 Every other request needs ``Authorization: ApiKey <key>`` (or ``Secret <key>``, as the infrastructure's Focus
@@ -48,8 +49,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hyperontology.server.settings import AuthConfigError, AuthSettings, OidcSettings
 
-PUBLIC_PATHS = frozenset({"/", "/health", "/ready", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
-PUBLIC_PREFIXES = ("/static/",)
+PUBLIC_PATHS = frozenset({"/", "/health", "/ready", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json",
+                          "/fdp", "/fdp/catalog"})
+#: the FAIR Data Point (server.fdp) is public and read-only: GET routes only, counts through the disclosure policy
+PUBLIC_PREFIXES = ("/static/", "/fdp/")
 #: paths answering counts only (the cohort API, the explorer's contracts, the federation)
 COUNT_PREFIXES = ("/api/cohort/", "/api/eucaim/", "/api/federated/")
 SCOPE_KEY = "hyperontology.principal"

@@ -1,0 +1,1 @@
+"""Interoperability with the infrastructure: dataset descriptions (EUCAIM DCAT-AP) and the relational CDM."""
