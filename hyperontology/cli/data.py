@@ -255,12 +255,12 @@ def _ingest_cdm(args: argparse.Namespace) -> int:
     from hyperontology.ontology.files import bundled_dir, module_files
     from hyperontology.ontology.schemes import VERSION
 
+    reads = [import_cdm(str(url)) for url in args.paths]  # all readable before the store is touched
     onto = loaded_ontology(not args.quiet and on_terminal())
     with open_store(args.store) as store:
         if store.ontology_release() != VERSION:
             store.ensure_ontology(module_files(bundled_dir()), VERSION, subsumption_triples(onto))
-        for url in args.paths:
-            read = import_cdm(str(url))
+        for read in reads:
             added = store.load(read.quads).get("data", 0)
             store.flush()
             rows = ", ".join(f"{t} {n}" for t, n in read.rows.items() if n)

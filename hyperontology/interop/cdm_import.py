@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -26,7 +27,7 @@ import pyoxigraph as ox
 
 from hyperontology.interop.cdm_model import CDM, EUCAIM, ROW_ID, cdm_model
 from hyperontology.interop.ddl import Table, cdm_tables
-from hyperontology.interop.sqldb import transaction
+from hyperontology.interop.sqldb import CdmDatabaseError, sqlite_path, transaction
 from hyperontology.interop.sqlvalues import to_rdf
 from hyperontology.pipeline import dataset_iri
 from hyperontology.store.base import GRAPHS
@@ -126,6 +127,8 @@ class _Reader:
 
 def import_cdm(url: str, *, namespace: str = "eucaim-cdm") -> CdmImport:
     """Read the relational CDM at ``url`` (``sqlite:///FILE`` or ``postgresql://...``) as CDM quads."""
+    if url.startswith("sqlite:") and not Path(sqlite_path(url)).is_file():
+        raise CdmDatabaseError(f"{url}: no such SQLite file")
     with transaction(url) as db:
         tables = {table.name: db.select(table) for table in cdm_tables()}
     return _Reader(namespace).read(tables)

@@ -178,7 +178,8 @@ def transaction(url: str) -> Iterator[Database]:
             yield _Sqlite(conn)
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise CdmDatabaseError(f"{url}: {exc}; nothing was written") from exc
         except BaseException:
             if conn.in_transaction:
