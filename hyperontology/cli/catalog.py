@@ -13,15 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-
-def _min_count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("the minimum count is at least 1 (1: exact counts)")
-    return value
+from hyperontology.cli.data import _positive
 
 
 def register(commands: Any) -> None:
@@ -39,7 +31,7 @@ def register(commands: Any) -> None:
     describe.add_argument("--metadata", type=Path, metavar="FILE.yaml", help="the data holder's metadata")
     describe.add_argument("--output", type=Path, metavar="FILE", help="where to write (default: standard output)")
     describe.add_argument("--format", choices=("ttl", "jsonld"), default="ttl", help="Turtle (default) or JSON-LD")
-    describe.add_argument("--min-count", type=_min_count, default=10, metavar="K",
+    describe.add_argument("--min-count", type=_positive, default=10, metavar="K",
                           help="disclosure threshold: counts rounded up to multiples of K (default 10; 1: exact)")
     describe.set_defaults(run=cmd_describe, inputs=("metadata",))
     template = actions.add_parser("template", help="print the metadata template to fill")

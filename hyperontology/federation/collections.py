@@ -17,7 +17,6 @@ from __future__ import annotations
 from typing import Any
 
 from hyperontology.federation.criteria import (
-    CDM,
     EVERYONE,
     CriteriaError,
     Node,
@@ -27,6 +26,7 @@ from hyperontology.federation.criteria import (
     from_criteria,
 )
 from hyperontology.ontology import Hyperontology
+from hyperontology.search.cohort import CDM
 from hyperontology.store.oxigraph import GRAPHS
 
 

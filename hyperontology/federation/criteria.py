@@ -59,9 +59,9 @@ from typing import Any, Literal
 from hyperontology.errors import HyperontologyError, UnknownConceptError
 from hyperontology.mapping.valuemaps import ValueMap, read_valuemaps
 from hyperontology.ontology import Hyperontology
+from hyperontology.search.cohort import CDM, SERIES_PATIENT, YEARS_BETWEEN
 from hyperontology.store.oxigraph import GRAPHS
 
-CDM = "https://w3id.org/hyperontology/cdm#"
 EUCAIM = "https://cancerimage.eu/ontology/EUCAIM#"
 
 #: explorer category keys (as concepts) -> the field they ask about
@@ -104,10 +104,6 @@ CONDITION_TYPES = ("EQUALS", "NOT_EQUALS", "IN", "BETWEEN", "LOWER_THAN", "GREAT
 MAX_NODES = 2_000
 MAX_DEPTH = 32
 
-_YEARS = ("(YEAR(?ad) - YEAR(?bd) - IF(MONTH(?ad) < MONTH(?bd) || "
-          "(MONTH(?ad) = MONTH(?bd) && DAY(?ad) < DAY(?bd)), 1, 0))")
-_SERIES_PATIENT = ("{ ?series cdm:patient ?patient ; a cdm:ImagingSeries }\n"
-                   "      UNION { ?viaStudy cdm:patient ?patient . ?series cdm:study ?viaStudy ; a cdm:ImagingSeries }")
 _OBSERVATION_PATIENT = ("{ ?obs cdm:patient ?patient } UNION { ?obs cdm:diagnosis ?odx . ?odx cdm:patient ?patient }"
                         " UNION { ?obs cdm:tumor ?otu . ?otu cdm:patient ?patient }"
                         " UNION { ?obs cdm:tumor ?otu . ?otu cdm:diagnosis ?odx . ?odx cdm:patient ?patient }")
@@ -174,6 +170,7 @@ class Resolver:
     ontology: Hyperontology
     valuemaps: Mapping[str, ValueMap] | None = None
     unknown: list[str] = field(default_factory=list)
+    _expansions: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if self.valuemaps is None:
@@ -301,10 +298,9 @@ class Resolver:
 
 
 def _expanded(resolver: Resolver, ref: str) -> frozenset[str]:
-    cache = resolver.__dict__.setdefault("_expansions", {})
-    if ref not in cache:
-        cache[ref] = frozenset(resolver.expansion(ref) or ())
-    return cache[ref]  # type: ignore[no-any-return]
+    if ref not in resolver._expansions:
+        resolver._expansions[ref] = frozenset(resolver.expansion(ref) or ())
+    return resolver._expansions[ref]
 
 
 def _number(value: Any) -> float | None:
@@ -485,7 +481,7 @@ def _age(leaf: Leaf) -> str:
     return ("?dx a cdm:Diagnosis ; cdm:patient ?patient .\n"
             "      OPTIONAL { ?dx cdm:ageAtDiagnosis ?ageAt }\n"
             "      OPTIONAL { ?patient cdm:birthDate ?bd }\n      OPTIONAL { ?dx cdm:assertedDate ?ad }\n"
-            f"      BIND(COALESCE(xsd:decimal(?ageAt), {_YEARS}) AS ?age)\n"
+            f"      BIND(COALESCE(xsd:decimal(?ageAt), {YEARS_BETWEEN}) AS ?age)\n"
             f"      FILTER({' && '.join(leaf.range.tests('?age')) or 'BOUND(?age)'})")
 
 
@@ -520,7 +516,7 @@ def _leaf(leaf: Leaf) -> str:
         return _patients(_observation(leaf))
     prop = {"modality": "cdm:modality", "body_part": "cdm:bodySite", "manufacturer": "cdm:manufacturer"}[leaf.field]
     return (f"{{ SELECT DISTINCT ?patient ?series WHERE {{\n      ?series {prop} ?v . {_member('v', leaf)}\n"
-            f"      {_SERIES_PATIENT}\n    }} }}")
+            f"      {SERIES_PATIENT}\n    }} }}")
 
 
 def pattern(node: Node) -> str:
@@ -584,7 +580,7 @@ def _studies(tree: Node) -> str:
         return ("    OPTIONAL { { ?study cdm:patient ?patient ; a cdm:ImagingStudy }\n"
                 "      UNION { ?anySeries cdm:patient ?patient ; a cdm:ImagingSeries ; cdm:study ?study } }")
     return ("    OPTIONAL {\n"  # some branches bind ?series, others not: every series of the patient, or that one
-            f"      {{ {_SERIES_PATIENT} }}\n"
+            f"      {{ {SERIES_PATIENT} }}\n"
             "      OPTIONAL { ?series cdm:study ?study }\n"
             "    }")
 

@@ -25,15 +25,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pyoxigraph as ox
 
+from hyperontology.mapping.engine import DATA
 from hyperontology.ontology import Hyperontology
 from hyperontology.prefixes import curie_to_iri
+from hyperontology.search.cohort import CDM
 
-CDM = "https://w3id.org/hyperontology/cdm#"
-DATA = "https://w3id.org/hyperontology/data/"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 
@@ -68,7 +67,9 @@ PIRADS = tuple(f"EUCAIM:IMG{c}" for c in ("1005479", "1005478", "1005477", "1005
 
 def dataset_node(identifier: str) -> str:
     """The IRI of a dataset (as ``hyperontology ingest --dataset`` mints it)."""
-    return f"{DATA}dataset/{quote(identifier, safe='')}"
+    from hyperontology.pipeline import dataset_iri
+
+    return dataset_iri(identifier)
 
 
 class _Pools:

@@ -37,10 +37,11 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDF, XSD
 
 from hyperontology.errors import HyperontologyError
-from hyperontology.federation.criteria import CDM, EUCAIM, GENDER_GROUPS
+from hyperontology.federation.criteria import EUCAIM, GENDER_GROUPS
 from hyperontology.federation.disclosure import Disclosure
 from hyperontology.ontology import Hyperontology
 from hyperontology.prefixes import curie_to_iri
+from hyperontology.search.cohort import CDM, YEARS_BETWEEN
 from hyperontology.store.oxigraph import GRAPHS
 
 DCAT = Namespace("http://www.w3.org/ns/dcat#")  # open: rdflib's own lacks DCAT 3 terms (dcat:version)
@@ -63,8 +64,6 @@ _SERIES = "{ ?s cdm:patient ?p } UNION { ?st cdm:patient ?p . ?s cdm:study ?st }
 _VALUES = {"gender": "?p cdm:gender ?v .",
            "diagnosisCode": "?dx a cdm:Diagnosis ; cdm:patient ?p ; cdm:diagnosisCode ?v .",
            **{prop: _SERIES + f"cdm:{prop} ?v ." for prop in ("modality", "bodySite", "manufacturer")}}
-_YEARS = ("(YEAR(?ad) - YEAR(?bd) - IF(MONTH(?ad) < MONTH(?bd) || "
-          "(MONTH(?ad) = MONTH(?bd) && DAY(?ad) < DAY(?bd)), 1, 0))")
 SHAPES = "eucaim-dcat-shapes.ttl"
 TEMPLATE = "dcat-template.yaml"
 METADATA_KEYS = frozenset({
@@ -191,7 +190,7 @@ async def read_facts(select: Select, identifier: str, codes: EucaimCodes) -> Fac
         f"{head}SELECT (MIN(?age) AS ?low) (MAX(?age) AS ?high) WHERE {{ {_graph()} {{ {patients} "
         "?dx a cdm:Diagnosis ; cdm:patient ?p . OPTIONAL { ?dx cdm:ageAtDiagnosis ?a } "
         "OPTIONAL { ?dx cdm:assertedDate ?ad } OPTIONAL { ?p cdm:birthDate ?bd } } "
-        f"BIND(COALESCE(xsd:decimal(?a), {_YEARS}) AS ?age) }}"))[0]
+        f"BIND(COALESCE(xsd:decimal(?a), {YEARS_BETWEEN}) AS ?age) }}"))[0]
     if "low" in row:
         facts.ages = (float(row["low"]), float(row["high"]))
     days = []  # each way to a date its own query: one UNION of them ran for minutes on 1M triples

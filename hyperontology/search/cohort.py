@@ -33,7 +33,8 @@ from hyperontology.store.oxigraph import GRAPHS
 
 CDM = "https://w3id.org/hyperontology/cdm#"
 _STAGE_PROPERTIES = "cdm:stageGroup|cdm:tnmT|cdm:tnmN|cdm:tnmM"
-_YEARS = ("(YEAR(?ad) - YEAR(?bd) - IF(MONTH(?ad) < MONTH(?bd) || "
+#: whole years from ``?bd`` (birth) to ``?ad`` (asserted diagnosis), as a SPARQL expression
+YEARS_BETWEEN = ("(YEAR(?ad) - YEAR(?bd) - IF(MONTH(?ad) < MONTH(?bd) || "
           "(MONTH(?ad) = MONTH(?bd) && DAY(?ad) < DAY(?bd)), 1, 0))")
 
 
@@ -91,7 +92,7 @@ def _age_filter(criteria: CohortCriteria) -> str:
         tests.append(f"?age <= {float(criteria.age_max)!r}")
     return ("OPTIONAL { ?dx cdm:ageAtDiagnosis ?ageAt }\n"
             "      OPTIONAL { ?patient cdm:birthDate ?bd }\n      OPTIONAL { ?dx cdm:assertedDate ?ad }\n"
-            f"      BIND(COALESCE(xsd:decimal(?ageAt), {_YEARS}) AS ?age)\n"
+            f"      BIND(COALESCE(xsd:decimal(?ageAt), {YEARS_BETWEEN}) AS ?age)\n"
             f"      FILTER({' && '.join(tests)})")
 
 
@@ -119,7 +120,7 @@ def _patient_blocks(criteria: CohortCriteria, ontology: Hyperontology) -> list[s
 
 #: a series' patient: its own, or its study's (a UNION: the path ``cdm:patient|cdm:study/cdm:patient`` with the
 #: patient bound took minutes on 3,000 patients, the UNION under a second)
-_SERIES_PATIENT = ("{ ?series cdm:patient ?patient ; a cdm:ImagingSeries }\n"
+SERIES_PATIENT = ("{ ?series cdm:patient ?patient ; a cdm:ImagingSeries }\n"
                    "      UNION { ?viaStudy cdm:patient ?patient . ?series cdm:study ?viaStudy ; a cdm:ImagingSeries }")
 
 
@@ -127,14 +128,14 @@ def _imaging_block(criteria: CohortCriteria, ontology: Hyperontology) -> str:
     if not (criteria.modality or criteria.body_site):
         return ("    OPTIONAL {\n"
                 "      { ?study a cdm:ImagingStudy ; cdm:patient ?patient }\n"
-                f"      UNION {_SERIES_PATIENT}\n"
+                f"      UNION {SERIES_PATIENT}\n"
                 "    }")
     lines = []
     if criteria.modality:
         lines += [_values("modality", expand_iris(criteria.modality, ontology)), "?series cdm:modality ?modality ."]
     if criteria.body_site:
         lines += [_values("site", expand_iris(criteria.body_site, ontology)), "?series cdm:bodySite ?site ."]
-    lines += [f"{{ {_SERIES_PATIENT} }}", "OPTIONAL { ?series cdm:study ?study }"]
+    lines += [f"{{ {SERIES_PATIENT} }}", "OPTIONAL { ?series cdm:study ?study }"]
     return "    " + "\n    ".join(lines)
 
 
@@ -196,4 +197,5 @@ def run_cohort(store_or_query_fn: _Queryable | QueryFn, criteria: CohortCriteria
     return {**counts, "sparql": query}
 
 
-__all__ = ["CohortCriteria", "QueryFn", "cohort_sparql", "expand_iris", "run_cohort"]
+__all__ = ["CDM", "SERIES_PATIENT", "YEARS_BETWEEN", "CohortCriteria", "QueryFn", "cohort_sparql", "expand_iris",
+           "run_cohort"]

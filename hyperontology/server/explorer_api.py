@@ -40,7 +40,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from hyperontology.federation.collections import own_tree
 from hyperontology.federation.criteria import (
     CATALOGUE_WORDS,
-    CDM,
     EVERYONE,
     CriteriaError,
     Node,
@@ -52,6 +51,7 @@ from hyperontology.federation.criteria import (
 )
 from hyperontology.federation.disclosure import Disclosure
 from hyperontology.ontology import Hyperontology
+from hyperontology.search.cohort import CDM
 from hyperontology.server.auth import principal_of
 from hyperontology.server.sparql import QueryRunner, SparqlError
 from hyperontology.store.oxigraph import GRAPHS
