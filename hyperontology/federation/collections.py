@@ -48,8 +48,44 @@ def own_tree(body: Any, resolver: Resolver) -> Node:
     return from_criteria(request.criteria(), resolver)
 
 
-def _value(cell: Any) -> str:
-    return str(getattr(cell, "value", cell))
+#: every dataset of the store: its IRI (``?d``), identifier, title and description
+DATASETS_SPARQL = (f"PREFIX cdm: <{CDM}> SELECT ?d ?id ?title ?description WHERE {{ GRAPH <{GRAPHS['data'].value}> "
+                   "{ ?d a cdm:Dataset OPTIONAL { ?d cdm:datasetIdentifier ?id } OPTIONAL { ?d cdm:title ?title } "
+                   "OPTIONAL { ?d cdm:description ?description } } }")
+
+
+def dataset_names(datasets: list[dict[str, str]], keys: Any, default_collection: str,
+                  ) -> dict[str, tuple[str, str, str]]:
+    """Dataset IRI ("" for patients without a dataset) -> (id, name, description), for the rows of
+    :data:`DATASETS_SPARQL` and every other key a count found (a dataset IRI without its instance: its last part).
+
+    Examples
+    --------
+    >>> names = dataset_names([{"d": "http://x/dataset/a", "id": "a", "title": "A"}], ["", "http://x/dataset/b"],
+    ...                       "default")
+    >>> names["http://x/dataset/a"], names[""][0], names["http://x/dataset/b"]
+    (('a', 'A', ''), 'default', ('b', 'b', ''))
+    """
+    names: dict[str, tuple[str, str, str]] = {}
+    for row in datasets:
+        ident = row.get("id") or row["d"].rsplit("/", 1)[-1]
+        names.setdefault(row["d"], (ident, row.get("title") or ident, row.get("description", "")))
+    for key in keys:
+        if key not in names:
+            names[key] = ((default_collection, default_collection, "patients of the node without a dataset")
+                          if not key else (key.rsplit("/", 1)[-1], key.rsplit("/", 1)[-1], ""))
+    return names
+
+
+def _select(store: Any, query: str) -> list[dict[str, str]]:
+    solutions = store.query(query)
+    names = [v.value for v in solutions.variables]
+    return [{n: s[n].value for n in names if s[n] is not None} for s in solutions]
+
+
+def per_dataset(rows: list[dict[str, str]]) -> dict[str, tuple[int, int]]:
+    """Dataset IRI ("" for none) -> (patients, studies) of the rows of a :func:`collections_sparql` query."""
+    return {row.get("dataset", ""): (int(row["patients"]), int(row["studies"])) for row in rows}
 
 
 def count_collections(store: Any, body: Any, ontology: Hyperontology, *,
@@ -60,25 +96,10 @@ def count_collections(store: Any, body: Any, ontology: Hyperontology, *,
     tree = own_tree(body, resolver)
     if resolver.unknown:
         raise CriteriaError("unknown criteria: " + "; ".join(resolver.unknown))
-    names: dict[str, tuple[str, str]] = {}
-    for row in store.query(f"PREFIX cdm: <{CDM}> SELECT ?d ?id ?title WHERE {{ GRAPH <{GRAPHS['data'].value}> {{ "
-                           "?d a cdm:Dataset OPTIONAL { ?d cdm:datasetIdentifier ?id } "
-                           "OPTIONAL { ?d cdm:title ?title } } }"):
-        key = _value(row["d"])
-        ident = _value(row["id"]) if row["id"] is not None else key.rsplit("/", 1)[-1]
-        names.setdefault(key, (ident, _value(row["title"]) if row["title"] is not None else ident))
-    counts: dict[str, tuple[int, int]] = {}
-    for tree_ in (EVERYONE, tree):
-        found = {(_value(r["dataset"]) if r["dataset"] is not None else ""): (int(_value(r["patients"])),
-                                                                           int(_value(r["studies"])))
-                 for r in store.query(collections_sparql(tree_))}
-        if tree_ is EVERYONE:
-            for key in found:
-                names.setdefault(key, (default_collection, default_collection) if not key
-                                 else (key.rsplit("/", 1)[-1],) * 2)
-        else:
-            counts = found
-    return sorted(([*names[key], *counts.get(key, (0, 0))] for key in names), key=lambda row: str(row[0]))
+    everyone = per_dataset(_select(store, collections_sparql(EVERYONE)))
+    names = dataset_names(_select(store, DATASETS_SPARQL), everyone, default_collection)
+    counts = per_dataset(_select(store, collections_sparql(tree)))
+    return sorted(([*names[key][:2], *counts.get(key, (0, 0))] for key in names), key=lambda row: str(row[0]))
 
 
-__all__ = ["count_collections", "own_tree"]
+__all__ = ["DATASETS_SPARQL", "count_collections", "dataset_names", "own_tree", "per_dataset"]

@@ -37,7 +37,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from hyperontology.federation.collections import own_tree
+from hyperontology.federation.collections import DATASETS_SPARQL, dataset_names, own_tree, per_dataset
 from hyperontology.federation.criteria import (
     CATALOGUE_WORDS,
     EVERYONE,
@@ -165,21 +165,12 @@ class ExplorerService:
         self._refresh = asyncio.ensure_future(quietly())
 
     async def _read_datasets(self) -> dict[str, Collection]:
-        graph = f"GRAPH <{GRAPHS['data'].value}>"
-        found: dict[str, Collection] = {}
-        for row in await self._select(
-                f"PREFIX cdm: <{CDM}> SELECT ?d ?id ?title ?description WHERE {{ {graph} {{ ?d a cdm:Dataset "
-                "OPTIONAL { ?d cdm:datasetIdentifier ?id } OPTIONAL { ?d cdm:title ?title } "
-                "OPTIONAL { ?d cdm:description ?description } } }"):
-            ident = row.get("id") or row["d"].rsplit("/", 1)[-1]
-            found.setdefault(row["d"], Collection(ident, row.get("title") or ident, row.get("description", "")))
-        for row in await self._select(collections_sparql(EVERYONE)):  # every patient and study, per dataset
-            key = row.get("dataset", "")
-            if key not in found:
-                found[key] = (Collection(self.default_collection, self.default_collection,
-                                         "patients of the node without a dataset") if not key else
-                              Collection(key.rsplit("/", 1)[-1], key.rsplit("/", 1)[-1], ""))
-            found[key].total, found[key].studies = int(row["patients"]), int(row["studies"])
+        everyone = await self._select(collections_sparql(EVERYONE))  # every patient and study, per dataset
+        totals = per_dataset(everyone)
+        names = dataset_names(await self._select(DATASETS_SPARQL), totals, self.default_collection)
+        found = {key: Collection(*name) for key, name in names.items()}
+        for key, (patients, studies) in totals.items():
+            found[key].total, found[key].studies = patients, studies
         await self._read_facts(found)
         return found
 
@@ -223,7 +214,7 @@ class ExplorerService:
         query = await run_in_threadpool(collections_sparql, tree)
         rows = await self._select(query)
         datasets = await self.datasets()
-        counts = {row.get("dataset", ""): (int(row["patients"]), int(row["studies"])) for row in rows}
+        counts = per_dataset(rows)
         missing = [key for key in counts if key not in datasets]
         if missing:  # a dataset ingested after the description was read
             self._metadata = None
