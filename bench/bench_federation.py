@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -38,6 +37,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_sparql  # noqa: E402
 from run_all import Row, emit  # noqa: E402
 
 TRIPLES_PER_PATIENT = 45
@@ -106,43 +106,12 @@ def data_triples(path: Path) -> int:
     return int(path.with_suffix(".done").read_text(encoding="utf-8").split()[0])
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def serve(store: Path, *extra: str) -> Iterator[httpx.Client]:
-    """``hyperontology serve`` as a process (default settings plus ``extra``); a client once /health answers."""
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "hyperontology", "serve", "--store", str(store), "--port",
-                             str(port), *extra], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=600) as client:
-            deadline = time.monotonic() + 180
-            while True:
-                if proc.poll() is not None:
-                    err = proc.stderr.read() if proc.stderr else ""
-                    raise RuntimeError(f"serve exited with {proc.returncode}: {err[-2000:]}")
-                try:
-                    if client.get("/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError("serve did not start in 180 s")
-                time.sleep(0.2)
-            yield client
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    """``hyperontology serve`` as a process (default settings plus ``extra``, see :func:`bench_sparql.serve`); a
+    client on it once it is ready."""
+    with bench_sparql.serve(store, *extra) as base, httpx.Client(base_url=base, timeout=600) as client:
+        yield client
 
 
 def send(client: httpx.Client, name: str) -> tuple[float, dict[str, Any]]:
