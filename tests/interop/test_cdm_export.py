@@ -4,13 +4,8 @@ SQLite and on a real throwaway PostgreSQL cluster (skipped when its binaries are
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import sqlite3
-import subprocess
-import tempfile
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +22,7 @@ from hyperontology.interop.ddl import SCHEMA, cdm_tables, parse_ddl
 from hyperontology.interop.sqldb import CdmDatabaseError
 from hyperontology.store.base import GRAPHS, open_store
 from hyperontology.store.oxigraph import NodeStore
-from tests.processes import free_port
+from tests.pgcluster import new_database
 
 DATA = "https://w3id.org/hyperontology/data/"
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -250,77 +245,11 @@ def test_cli_export_and_ingest(exported: tuple[Path, dict[str, Any]], node: Path
 
 
 # ------------------------------------------------------------------------------------------ PostgreSQL
-def _as_postgres_user() -> list[str]:
-    """How to run the cluster's commands: as ourselves, or (as root, which initdb refuses) as ``postgres``."""
-    if os.geteuid() != 0:
-        return []
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        pytest.skip("running as root without setpriv: cannot start PostgreSQL as another user")
-    import pwd
-
-    try:
-        user = pwd.getpwnam("postgres")
-    except KeyError:
-        user = pwd.getpwnam("nobody")
-    return [setpriv, f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups"]
-
-
-def _pg_binary(name: str) -> str | None:
-    """A PostgreSQL server binary: on PATH, else where Debian's ``postgresql`` puts it (the newest version)."""
-    found = shutil.which(name)
-    if found:
-        return found
-    candidates = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), key=lambda p: int(p.parts[-3]))
-    return str(candidates[-1]) if candidates else None
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[str]:
-    """A throwaway PostgreSQL cluster on a free loopback port; yields the URL of its ``postgres`` database."""
-    pytest.importorskip("psycopg", reason="PostgreSQL tests need psycopg (pip install 'psycopg[binary]')")
-    initdb, pg_ctl = _pg_binary("initdb"), _pg_binary("pg_ctl")
-    if not initdb or not pg_ctl:
-        pytest.skip("PostgreSQL binaries (initdb, pg_ctl) are not on PATH; .ci/run installs Debian's postgresql")
-    prefix = _as_postgres_user()
-    # outside pytest's root-only temporary directory, so the cluster's user can reach it
-    root = Path(tempfile.mkdtemp(prefix="hyperontology-pg-"))
-    data = root / "data"
-    data.mkdir(mode=0o700)
-    if prefix:
-        import pwd
-
-        uid = int(prefix[1].split("=")[1])
-        for path in (root, data):
-            os.chown(path, uid, pwd.getpwuid(uid).pw_gid)
-        root.chmod(0o755)
-    port = free_port()
-    run: Any = subprocess.run
-    run([*prefix, initdb, "-D", str(data), "-U", "cdm", "-A", "trust", "--no-sync"], check=True,
-        capture_output=True, cwd=root)
-    options = f"-p {port} -k {root} -h 127.0.0.1 -F"
-    run([*prefix, pg_ctl, "-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "start"], check=True,
-        capture_output=True, cwd=root)
-    try:
-        yield f"postgresql://cdm@127.0.0.1:{port}/postgres"
-    finally:
-        run([*prefix, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True, cwd=root)
-        shutil.rmtree(root, ignore_errors=True)
-
-
-def _new_database(url: str, name: str) -> str:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    return url.rsplit("/", 1)[0] + "/" + name
-
-
 def test_postgres_export(postgres: str, node: Path, exported: tuple[Path, dict[str, Any]],
                          onto: Hyperontology) -> None:
     import psycopg
 
-    url = _new_database(postgres, "cdm_export")
+    url = new_database(postgres, "cdm_export")
     with open_store(node, read_only=True) as store:
         report = export_cdm(store, url, ontology=onto)
         with pytest.raises(CdmExportError, match="already holds rows"):
