@@ -27,7 +27,7 @@ from urllib.parse import unquote
 import pyoxigraph as ox
 
 from hyperontology.errors import HyperontologyError
-from hyperontology.interop.cdm_model import EUCAIM, ROW_ID, CdmModel, ColumnSpec, cdm_model
+from hyperontology.interop.cdm_model import CDM, EUCAIM, ROW_ID, CdmModel, ColumnSpec, cdm_model
 from hyperontology.interop.ddl import Column, Table, cdm_tables
 from hyperontology.interop.sqldb import Database, redact, transaction
 from hyperontology.interop.sqlvalues import NotExpressible, to_sql
@@ -38,6 +38,12 @@ from hyperontology.store.base import Store
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 EXAMPLES = 500
 WRITTEN = ""
+#: tables whose instances keep, as direct properties, what the relational CDM stores as code/value rows of another
+#: table: home table -> (row table, the row table's code property). A series' ``cdm:sliceThickness`` is an
+#: ``image_modality`` row with code IMG1016306 (``cdm:sqlRowCode``), as the infrastructure's ETL writes it
+#: (``6_procedure_update_output_db_for_dataset.sql``, "SliceThickness").
+ROW_TABLES = {"image_series": ("image_modality", CDM + "acquisitionParameter")}
+VALUE, VALUE_CONCEPT = CDM + "value", CDM + "valueConcept"
 
 
 class CdmExportError(HyperontologyError):
@@ -111,9 +117,12 @@ class Planner:
         self.adjusted: dict[str, Counter[str]] = defaultdict(Counter)
         self.examples: list[dict[str, str]] = []
         self.more = 0
+        #: code/value rows made from a direct property: row instance IRI -> (subject, property, term)
+        self.derived: dict[str, tuple[str, str, Any]] = {}
 
     def plan(self) -> dict[str, tuple[list[str], list[tuple[Any, ...]]]]:
         """table -> (columns, rows), in the DDL's order (parents first)."""
+        self._derive_rows()
         for inst in sorted(self.instances.values(), key=lambda i: i.iri):
             inst.tables = self.model.tables_of(inst.types)
             for name in inst.tables:
@@ -123,6 +132,28 @@ class Planner:
         for table in self.tables.values():
             self._check_required(table)
         return {name: self._rows(table) for name, table in self.tables.items()}
+
+    def _derive_rows(self) -> None:
+        """A row instance of the row table (:data:`ROW_TABLES`) for each value of a property with one
+        ``cdm:sqlRowCode``: the code, the value (a number in ``cdm:value``, a concept in ``cdm:valueConcept``) and
+        the link to its subject; the subject's triple is written when that row is."""
+        for inst in list(self.instances.values()):
+            home = self.model.tables_of(inst.types)
+            for table in home:
+                if table not in ROW_TABLES:
+                    continue
+                rows, code_prop = ROW_TABLES[table]
+                link = next(s.prop for s in self.model.columns[rows].values() if s.kind == "ref" and s.target == table)
+                for prop, terms in inst.values.items():
+                    codes = self.model.row_codes.get(prop, ())
+                    if len(codes) != 1:
+                        continue
+                    for number, term in enumerate(terms, start=1):
+                        iri = f"{inst.iri}#{codes[0].removeprefix(EUCAIM)}-{number}"
+                        value = VALUE_CONCEPT if isinstance(term, ox.NamedNode) else VALUE
+                        self.instances[iri] = Instance(iri, {self.model.class_of[rows]}, {
+                            code_prop: [ox.NamedNode(codes[0])], link: [ox.NamedNode(inst.iri)], value: [term]})
+                        self.derived[iri] = (inst.iri, prop, term)
 
     # ------------------------------------------------------------------ keys
     def _drop(self, iri: str, reason: str) -> None:
@@ -262,8 +293,16 @@ class Planner:
         no_table: Counter[str] = Counter()
         totals: Counter[str] = Counter(dict.fromkeys(("type_triples", "values_written", "values_not_expressed",
                                                       "rows", "instances_not_expressed"), 0))
-        totals["instances"] = len(self.instances)
+        for iri, (subject, prop, term) in self.derived.items():
+            row = self.instances[iri]
+            value = VALUE_CONCEPT if isinstance(term, ox.NamedNode) else VALUE
+            fate = row.dropped if row.dropped is not None else self.fate.get((iri, value, str(term)),
+                                                                             "its code/value row holds no value")
+            self.fate[(subject, prop, str(term))] = fate
+        totals["instances"] = len(self.instances) - len(self.derived)
         for inst in self.instances.values():
+            if inst.iri in self.derived:
+                continue
             if not inst.tables:
                 reason = ("no CDM class" if not inst.types else
                           "no table for " + ", ".join(sorted(_short(t) for t in inst.types)))
@@ -293,21 +332,24 @@ class Planner:
                     if home:
                         tables[home]["values_written"] += 1
                     continue
-                reason = fate or self._why(inst, prop)
+                reason = fate or self._why(inst, prop, term)
                 totals["values_not_expressed"] += 1
                 if home:
                     tables[home]["values_not_expressed"][f"{_short(prop)}: {reason}"] += 1
                 if fate is not None or inst.dropped is None:
                     self._example(home or "", inst.iri, prop, str(term), reason)
 
-    def _why(self, inst: Instance, prop: str) -> str:
+    def _why(self, inst: Instance, prop: str, term: Any) -> str:
         if not inst.tables:
             return "its instance has no table"
         if inst.dropped is not None:
             return "its instance is not expressed"
         if prop == ROW_ID:
             return "row ids are assigned by the export"
-        return "no column for it in " + ", ".join(inst.tables)
+        where = "no column for it in " + ", ".join(inst.tables)
+        if inst.tables[0] in ROW_TABLES and isinstance(term, ox.Literal):
+            where += f" and no EUCAIM code (cdm:sqlRowCode) to write it as a {ROW_TABLES[inst.tables[0]][0]} row"
+        return where
 
 
 def _prepare(db: Database, replace: bool) -> None:

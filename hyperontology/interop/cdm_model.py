@@ -18,7 +18,7 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 import rdflib
@@ -54,6 +54,8 @@ class CdmModel:
     ancestors: dict[str, frozenset[str]]
     #: table -> column -> spec (columns without a property are absent)
     columns: dict[str, dict[str, ColumnSpec]]
+    #: property -> the EUCAIM codes its values carry as code/value rows (``cdm:sqlRowCode``)
+    row_codes: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def tables_of(self, types: set[str]) -> list[str]:
         """The tables an instance of these classes has a row in (most specific first), in no duplicate."""
@@ -104,7 +106,10 @@ def cdm_model() -> CdmModel:
         table, _, column = str(text).partition(".")
         if table in ddl and column in ddl[table]:
             columns[table][column] = _spec(graph, prop, table_of)
-    return CdmModel(table_of, class_of, parent, ancestors, columns)
+    row_codes: dict[str, list[str]] = {}
+    for prop, code in sorted(graph.subject_objects(rdflib.URIRef(CDM + "sqlRowCode"))):
+        row_codes.setdefault(str(prop), []).append(str(code))
+    return CdmModel(table_of, class_of, parent, ancestors, columns, {p: tuple(c) for p, c in row_codes.items()})
 
 
 __all__ = ["CDM", "EUCAIM", "ROW_ID", "CdmModel", "ColumnSpec", "cdm_model"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,15 @@ from hyperontology.interop.ddl import SCHEMA, cdm_tables, parse_ddl
 from hyperontology.interop.sqldb import CdmDatabaseError
 from hyperontology.store.base import GRAPHS, open_store
 from hyperontology.store.oxigraph import NodeStore
+from tests.interop.tables import (
+    canonical,
+    class_counts,
+    ddl_tables,
+    pg_tables,
+    read_postgres,
+    read_sqlite,
+    sqlite_tables,
+)
 from tests.pgcluster import new_database
 
 DATA = "https://w3id.org/hyperontology/data/"
@@ -75,16 +83,6 @@ def exported(node: Path, onto: Hyperontology, tmp_path_factory: pytest.TempPathF
     return target, report
 
 
-def _sqlite_tables(path: Path) -> dict[str, list[tuple[str, str]]]:
-    with sqlite3.connect(path) as conn:
-        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
-        return {n: [(r[1].lower(), r[2].upper()) for r in conn.execute(f'PRAGMA table_info("{n}")')] for n in names}
-
-
-def _ddl_tables() -> dict[str, list[tuple[str, str]]]:
-    return {t.name: [(c.name, c.type) for c in t.columns] for t in cdm_tables()}
-
-
 @pytest.mark.shared
 def test_shipped_ddl_is_the_infrastructures(eucaim_dir: Path) -> None:
     source = parse_ddl((eucaim_dir / "3_init_eucaim_cdm_output.sql").read_text(encoding="utf-8"))
@@ -92,23 +90,12 @@ def test_shipped_ddl_is_the_infrastructures(eucaim_dir: Path) -> None:
 
 
 def test_sqlite_schema_is_the_ddl(exported: tuple[Path, dict[str, Any]]) -> None:
-    assert _sqlite_tables(exported[0]) == _ddl_tables()
-
-
-def _class_counts(node: Path) -> dict[str, int]:
-    model = cdm_model()
-    counts = {}
-    with open_store(node, read_only=True) as store:
-        for table, cls in model.class_of.items():
-            query = (f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH <{GRAPHS['data'].value}> {{ ?s a ?c }} "
-                     f"VALUES ?c {{ {' '.join(f'<{c}>' for c, a in model.ancestors.items() if cls in a)} }} }}")
-            counts[table] = int(next(iter(store.query(query)))["n"].value)
-    return counts
+    assert sqlite_tables(exported[0]) == ddl_tables()
 
 
 def test_rows_are_the_instances_of_each_class(node: Path, exported: tuple[Path, dict[str, Any]]) -> None:
     target, report = exported
-    counts = _class_counts(node)
+    counts = class_counts(node)
     with sqlite3.connect(target) as conn:
         rows = {t: conn.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in counts}  # noqa: S608
     for table, n in counts.items():
@@ -186,35 +173,6 @@ def test_a_failed_export_leaves_the_target_unchanged(node: Path, onto: Hyperonto
     assert {p: _dump(p) for p in before} == before
 
 
-def _canonical(tables: dict[str, tuple[list[str], list[tuple[Any, ...]]]]) -> dict[str, Counter[Any]]:
-    """Each table's rows without row ids: an integer key is replaced by the referenced row's own content."""
-    model, ddl = cdm_model(), {t.name: t for t in cdm_tables()}
-    by_key = {t: {row[0]: dict(zip(names, row, strict=True)) for row in rows} for t, (names, rows) in tables.items()}
-
-    def content(table: str, row: dict[str, Any], depth: int = 0) -> tuple[Any, ...]:
-        out: list[Any] = []
-        for column in ddl[table].columns:
-            spec = model.columns[table].get(column.name)
-            value = row[column.name]
-            if spec and spec.kind == "ref" and column.base == "INTEGER" and spec.target and value is not None:
-                value = content(spec.target, by_key[spec.target][value], depth + 1) if depth < 3 else "ref"
-            elif column.primary_key and column.base == "INTEGER":
-                value = "pk"
-            out.append(value)
-        return tuple(out)
-
-    return {t: Counter(content(t, r) for r in by_key[t].values()) for t in tables}
-
-
-def _read(path: Path) -> dict[str, tuple[list[str], list[tuple[Any, ...]]]]:
-    with sqlite3.connect(path) as conn:
-        out = {}
-        for table in cdm_tables():
-            cur = conn.execute(f'SELECT * FROM "{table.name}"')  # noqa: S608
-            out[table.name] = ([d[0].lower() for d in cur.description], cur.fetchall())
-        return out
-
-
 def test_relational_rdf_relational_loses_nothing(exported: tuple[Path, dict[str, Any]], onto: Hyperontology,
                                                   tmp_path: Path) -> None:
     first = exported[0]
@@ -224,7 +182,7 @@ def test_relational_rdf_relational_loses_nothing(exported: tuple[Path, dict[str,
         store.load(quads)
         report = export_cdm(store, f"sqlite:///{again}", ontology=onto)
     assert report["totals"]["values_not_expressed"] == 0 and report["totals"]["instances_not_expressed"] == 0
-    assert _canonical(_read(again)) == _canonical(_read(first))
+    assert canonical(read_sqlite(again)) == canonical(read_sqlite(first))
 
 
 def test_cli_export_and_ingest(exported: tuple[Path, dict[str, Any]], node: Path, tmp_path: Path,
@@ -256,42 +214,14 @@ def test_postgres_export(postgres: str, node: Path, exported: tuple[Path, dict[s
             export_cdm(store, url, ontology=onto)
     assert report["tables"] == exported[1]["tables"]
     with psycopg.connect(url) as conn:
-        rows = conn.execute("SELECT table_name, column_name, data_type, character_maximum_length, numeric_precision,"
-                            " numeric_scale FROM information_schema.columns WHERE table_schema = %s "
-                            "ORDER BY table_name, ordinal_position", (SCHEMA,)).fetchall()
-        names = {"character varying": "VARCHAR", "numeric": "DECIMAL", "integer": "INTEGER", "date": "DATE",
-                 "boolean": "BOOLEAN"}
-        schema: dict[str, list[tuple[str, str]]] = {}
-        for table, column, kind, length, precision, scale in rows:
-            size = f"({length})" if length else f"({precision},{scale})" if kind == "numeric" else ""
-            schema.setdefault(table, []).append((column, names[kind] + size))
-        assert schema == _ddl_tables()
+        schema = pg_tables(conn)
+        assert schema == ddl_tables()
         for table, entry in report["tables"].items():
             assert conn.execute(f"SELECT COUNT(*) FROM {SCHEMA}.{table}").fetchone() == (entry["rows"],)  # noqa: S608
         codes = conn.execute(f"SELECT patient_gender FROM {SCHEMA}.patient WHERE patient_gender IS NOT NULL"
                              ).fetchall()
     assert codes and all("EUCAIM:" + c in onto for (c,) in codes)
     # relational (PostgreSQL) -> RDF -> relational (SQLite): the same tables
-    assert _canonical(_read(exported[0])) == _canonical(_pg_read(url))
+    assert canonical(read_sqlite(exported[0])) == canonical(read_postgres(url))
 
 
-def _pg_read(url: str) -> dict[str, tuple[list[str], list[tuple[Any, ...]]]]:
-    from hyperontology.interop.sqldb import transaction
-
-    with transaction(url) as db:
-        pg = {t.name: db.select(t) for t in cdm_tables()}
-    # SQLite holds decimals as floats and dates as text: compare in those forms
-    return {t: (names, [tuple(_as_sqlite(v) for v in row) for row in rows]) for t, (names, rows) in pg.items()}
-
-
-def _as_sqlite(value: Any) -> Any:
-    from datetime import date
-    from decimal import Decimal
-
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return int(value)
-    return value
