@@ -348,7 +348,7 @@ class Planner:
             return "row ids are assigned by the export"
         where = "no column for it in " + ", ".join(inst.tables)
         if inst.tables[0] in ROW_TABLES and isinstance(term, ox.Literal):
-            where += f" and no EUCAIM code (cdm:sqlRowCode) to write it as a {ROW_TABLES[inst.tables[0]][0]} row"
+            where += f"; no EUCAIM code for a {ROW_TABLES[inst.tables[0]][0]} row"
         return where
 
 
