@@ -27,7 +27,11 @@ def register(commands: Any) -> None:
         description="Counts, codes, ages and dates from the store; the rest from the metadata YAML. Exit 2 when a "
                     "mandatory property of the profile is missing (the message names it).")
     describe.add_argument("--store", required=True, metavar="DIR", help="the store (a directory or a SPARQL URL)")
-    describe.add_argument("--dataset", required=True, metavar="ID", help="the dataset's identifier")
+    which = describe.add_mutually_exclusive_group(required=True)
+    which.add_argument("--dataset", metavar="ID", help="the dataset's identifier")
+    which.add_argument("--catalogue", action="store_true",
+                       help="the node's dcat:Catalog of every dataset of the store instead (the metadata's catalog: "
+                            "entry; publisher and applicable legislation default to the datasets')")
     describe.add_argument("--metadata", type=Path, metavar="FILE.yaml", help="the data holder's metadata")
     describe.add_argument("--output", type=Path, metavar="FILE", help="where to write (default: standard output)")
     describe.add_argument("--format", choices=("ttl", "jsonld"), default="ttl", help="Turtle (default) or JSON-LD")
@@ -40,7 +44,7 @@ def register(commands: Any) -> None:
 
 def cmd_describe(args: argparse.Namespace) -> int:
     from hyperontology.federation.disclosure import Disclosure
-    from hyperontology.interop.dcat import describe_store, read_metadata, serialize
+    from hyperontology.interop.dcat import describe_catalog_store, describe_store, read_metadata, serialize
     from hyperontology.ontology import load_ontology
 
     metadata = read_metadata(args.metadata)
@@ -49,8 +53,11 @@ def cmd_describe(args: argparse.Namespace) -> int:
         from hyperontology.errors import HyperontologyError
 
         raise HyperontologyError(f"{store}: no store there")
-    description = describe_store(store, args.dataset, load_ontology(), metadata=metadata,
-                                 disclosure=Disclosure(args.min_count))
+    if args.catalogue:
+        description = describe_catalog_store(store, metadata=metadata)
+    else:
+        description = describe_store(store, args.dataset, load_ontology(), metadata=metadata,
+                                     disclosure=Disclosure(args.min_count))
     for prop, iri in description.omitted:
         print(f"note: eucaim:{prop}: {iri} has no EUCAIM code of the profile's branch; left out", file=sys.stderr)
     for warning in description.warnings:

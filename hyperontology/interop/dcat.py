@@ -71,6 +71,9 @@ METADATA_KEYS = frozenset({
     "health_category", "health_theme", "access_rights", "applicable_legislation", "provenance", "structured_data",
     "publisher", "contact_point", "hdab", "condition", "landing_page", "language", "distribution", "datasets",
     "catalog"})
+#: keys of the metadata's ``catalog:`` entry (the Catalogue of HealthDCAT-AP release 7, as EUCAIM v2.0 inherits it)
+CATALOG_KEYS = frozenset({"title", "description", "publisher", "applicable_legislation", "homepage", "language",
+                          "licence"})
 Select = Callable[[str], Awaitable[list[dict[str, str]]]]
 
 
@@ -256,6 +259,10 @@ def read_metadata(path: Path | None) -> dict[str, Any]:
     unknown = sorted(set(data) - METADATA_KEYS)
     if unknown:
         raise DescriptionError(f"{path}: unknown key {unknown[0]!r} (known: {', '.join(sorted(METADATA_KEYS))})")
+    try:
+        catalog_metadata(data)
+    except DescriptionError as exc:
+        raise DescriptionError(f"{path}: {exc}") from exc
     return data
 
 
@@ -428,6 +435,55 @@ def build_description(facts: Facts, metadata: Mapping[str, Any], disclosure: Dis
     return Description(graph, ds, list(facts.omitted), [])
 
 
+def catalog_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``catalog:`` entry, its publisher and applicable legislation defaulting to the file's top level (the
+    node publishes its catalogue as it publishes its datasets); :class:`DescriptionError` naming an unknown key."""
+    entry = metadata.get("catalog") or {}
+    if not isinstance(entry, Mapping):
+        raise DescriptionError("catalog: a mapping of keys to values")
+    unknown = sorted(set(entry) - CATALOG_KEYS)
+    if unknown:
+        raise DescriptionError(f"catalog: unknown key {unknown[0]!r} (known: {', '.join(sorted(CATALOG_KEYS))})")
+    merged = {"title": "Datasets of this node", "description": "Cancer-imaging datasets held by this node.",
+              **{k: metadata[k] for k in ("publisher", "applicable_legislation") if metadata.get(k)}}
+    merged.update((k, v) for k, v in entry.items() if v)
+    return merged
+
+
+def build_catalog(metadata: Mapping[str, Any], datasets: list[tuple[str, str]], *, catalog_iri: str,
+                  dataset_iri: Callable[[str], str]) -> Description:
+    """The node's ``dcat:Catalog`` of ``datasets`` ((identifier, title) pairs), not yet validated. The datasets are
+    linked (``dcat:dataset``) with their titles; their own descriptions are separate resources."""
+    meta = catalog_metadata(metadata)
+    graph = new_graph()
+    cat = URIRef(catalog_iri)
+    graph.add((cat, RDF.type, DCAT.Catalog))
+    for key, prop in (("title", DCTERMS.title), ("description", DCTERMS.description)):
+        for text in _texts(meta.get(key)):
+            graph.add((cat, prop, text))
+    for key, prop in (("applicable_legislation", DCATAP.applicableLegislation), ("homepage", FOAF.homepage),
+                      ("language", DCTERMS.language), ("licence", DCTERMS.license)):
+        for value in _listed(meta.get(key)):
+            graph.add((cat, prop, _iri(value, f"catalog.{key}")))
+    agent = _agent(graph, meta.get("publisher"), "catalog.publisher")
+    if agent is not None:
+        graph.add((cat, DCTERMS.publisher, agent))
+    for identifier, title in datasets:
+        ds = URIRef(dataset_iri(identifier))
+        graph.add((cat, DCAT.dataset, ds))
+        graph.add((ds, DCTERMS.title, Literal(title, lang="en")))
+    return Description(graph, cat, [], [])
+
+
+def validate_catalog(description: Description) -> Description:
+    """:func:`validate` for a catalogue (its linked datasets typed ``dcat:Dataset`` after, not checked here: each
+    dataset's own description is)."""
+    validate(description)
+    for ds in list(description.graph.objects(description.dataset, DCAT.dataset)):
+        description.graph.add((ds, RDF.type, DCAT.Dataset))
+    return description
+
+
 def new_graph() -> Graph:
     graph = Graph()
     for prefix, ns in (("dcat", DCAT), ("dct", DCTERMS), ("foaf", FOAF), ("healthdcatap", HEALTH), ("eucaim", EUC),
@@ -482,6 +538,18 @@ def describe_store(location: str | Path, identifier: str, ontology: Hyperontolog
                                     disclosure=disclosure))
 
 
+def describe_catalog_store(location: str | Path, *, metadata: Mapping[str, Any]) -> Description:
+    """The validated catalogue of every dataset of a store (dataset IRIs as :func:`describe_store` gives them)."""
+    from hyperontology.mapping.engine import DATA
+    from hyperontology.pipeline import dataset_iri
+    from hyperontology.store.base import open_store
+
+    with open_store(location, read_only=True) as store:
+        datasets = asyncio.run(list_datasets(store_select(store)))
+    built = build_catalog(metadata, datasets, catalog_iri=DATA + "catalog", dataset_iri=dataset_iri)
+    return validate_catalog(built)
+
+
 #: output format names -> rdflib serialisers and media types
 FORMATS = {"ttl": ("turtle", "text/turtle"), "jsonld": ("json-ld", "application/ld+json"),
            "rdfxml": ("xml", "application/rdf+xml")}
@@ -491,6 +559,7 @@ def serialize(graph: Graph, fmt: str) -> str:
     return graph.serialize(format=FORMATS[fmt][0])
 
 
-__all__ = ["BRANCHES", "FORMATS", "Description", "DescriptionError", "EucaimCodes", "Facts", "build_description",
-           "describe", "describe_store", "list_datasets", "read_facts", "read_metadata", "serialize", "shapes_graph",
-           "store_select", "template_text", "validate"]
+__all__ = ["BRANCHES", "CATALOG_KEYS", "FORMATS", "Description", "DescriptionError", "EucaimCodes", "Facts",
+           "build_catalog", "build_description", "catalog_metadata", "describe", "describe_catalog_store",
+           "describe_store", "list_datasets", "read_facts", "read_metadata", "serialize", "shapes_graph",
+           "store_select", "template_text", "validate", "validate_catalog"]

@@ -3,7 +3,9 @@
 Routes (public, GET only; docs/catalogue.md):
 
 - ``/fdp``: the FAIR Data Point itself (``fdp-o:FAIRDataPoint``, a ``dcat:DataService``), linking its catalog;
-- ``/fdp/catalog``: the node's ``dcat:Catalog`` of every dataset of the store;
+- ``/fdp/catalog``: the node's ``dcat:Catalog`` of every dataset of the store (the profile's Catalogue: title,
+  description, applicable legislation and publisher from the metadata's ``catalog:`` entry, the publisher and
+  legislation defaulting to the datasets');
 - ``/fdp/dataset/{id}``: a dataset's description (:func:`hyperontology.interop.dcat.describe`, the EUCAIM DCAT-AP
   v2.0), validated against the profile's shapes;
 - ``/fdp/distribution/{id}``: its distribution.
@@ -13,7 +15,9 @@ Descriptions are computed from the node's store through its query runner, with t
 data holder's metadata YAML (:data:`~hyperontology.interop.dcat.TEMPLATE`) is read at start from the file named by
 the environment variable ``HYPERONTOLOGY_FDP_METADATA``. Without it, a minimal description is served (the
 store's titles and the computed facts) that does not meet the profile: the answer then carries
-``X-Profile-Conformance: false`` and names the missing properties in ``X-Profile-Violations``.
+``X-Profile-Conformance: false`` and names the missing properties in ``X-Profile-Violations``. A computed
+description is served from memory for :data:`FDP_TTL_S` seconds, then recomputed in the background (the earlier
+one is served meanwhile): a harvester asking for every dataset does not recount the store each time.
 
 Examples
 --------
@@ -25,10 +29,13 @@ Examples
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import os
 import re
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +51,9 @@ from hyperontology.ontology import Hyperontology
 from hyperontology.server.sparql import QueryRunner
 
 ENV = "HYPERONTOLOGY_FDP_METADATA"
+#: seconds a computed description is served from memory before it is recomputed (in the background)
+FDP_TTL_S = 300.0
+LOG = logging.getLogger("hyperontology.fdp")
 FDPO = Namespace("https://w3id.org/fdp/fdp-o#")
 LDP = Namespace("http://www.w3.org/ns/ldp#")
 SRJ = "application/sparql-results+json"
@@ -88,13 +98,54 @@ def _rdf(graph: Any, request: Request, headers: Mapping[str, str] | None = None)
                     headers={"Vary": "Accept", **(headers or {})})
 
 
+class Cached:
+    """Values an async function computes, kept per key: answered from memory, recomputed in the background once
+    older than ``ttl`` seconds (the stale value is served meanwhile, and kept if recomputing fails); the first
+    caller of a key waits, and concurrent first callers share one computation. Failures are not kept."""
+
+    def __init__(self, ttl: float = FDP_TTL_S) -> None:
+        self.ttl = ttl
+        self._values: dict[Hashable, tuple[float, Any]] = {}
+        self._locks: dict[Hashable, asyncio.Lock] = {}
+        self._tasks: set[asyncio.Future[None]] = set()
+
+    def _fresh(self, key: Hashable) -> bool:
+        held = self._values.get(key)
+        return held is not None and time.monotonic() - held[0] < self.ttl
+
+    async def get(self, key: Hashable, compute: Callable[[], Awaitable[Any]]) -> Any:
+        held = self._values.get(key)
+        if held is None:
+            await self._compute(key, compute, keep_old=False)
+            return self._values[key][1]
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        if not self._fresh(key) and not lock.locked():
+            task = asyncio.ensure_future(self._compute(key, compute, keep_old=True))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return held[1]
+
+    async def _compute(self, key: Hashable, compute: Callable[[], Awaitable[Any]], *, keep_old: bool) -> None:
+        async with self._locks.setdefault(key, asyncio.Lock()):
+            if self._fresh(key) or (not keep_old and key in self._values):
+                return
+            try:
+                self._values[key] = (time.monotonic(), await compute())
+            except Exception as exc:
+                if not keep_old:
+                    raise
+                LOG.warning("recomputing %s failed (%s); the earlier description is served", key,
+                            type(exc).__name__)
+
+
 class FairDataPoint:
     """Builds the FDP's resources from the node's store (``runner``) and the data holder's metadata."""
 
     def __init__(self, ontology: Hyperontology, runner: Callable[[], QueryRunner], disclosure: Disclosure,
-                 metadata: Mapping[str, Any]) -> None:
+                 metadata: Mapping[str, Any], *, ttl: float = FDP_TTL_S) -> None:
         self.ontology, self.runner, self.disclosure, self.metadata = ontology, runner, disclosure, metadata
         self.codes = dcat.EucaimCodes(ontology)
+        self.cache = Cached(ttl)
 
     async def select(self, sparql: str) -> list[dict[str, str]]:
         answer = await self.runner().query(sparql, SRJ)
@@ -129,35 +180,40 @@ class FairDataPoint:
             graph.add((agent, RDF.type, FOAF.Agent))
             graph.add((agent, FOAF.name, Literal(str(name))))
 
-    async def catalog(self, base: str) -> Any:
-        graph = dcat.new_graph()
-        cat, meta = URIRef(f"{base}/fdp/catalog"), self._catalog_meta()
-        graph.add((cat, RDF.type, dcat.DCAT.Catalog))
-        graph.add((cat, DCTERMS.title, Literal(str(meta.get("title", "Datasets of this node")), lang="en")))
-        graph.add((cat, DCTERMS.description, Literal(str(meta.get("description", "Cancer-imaging datasets held by "
-                                                                                "this node.")), lang="en")))
-        graph.add((cat, DCTERMS.isPartOf, URIRef(f"{base}/fdp")))
-        self._publisher(graph, cat)
-        for identifier, title in await dcat.list_datasets(self.select):
-            ds = URIRef(f"{base}/fdp/dataset/{_safe(identifier)}")
-            graph.add((cat, dcat.DCAT.dataset, ds))
-            graph.add((ds, RDF.type, dcat.DCAT.Dataset))
-            graph.add((ds, DCTERMS.title, Literal(title, lang="en")))
-        return graph
+    async def catalog(self, base: str) -> tuple[Any, dict[str, str]]:
+        """The node's catalogue (HealthDCAT-AP's Catalogue, as EUCAIM v2.0 inherits it) and the conformance
+        headers."""
+        return await self.cache.get((base, "catalog"), lambda: self._catalog(base))  # type: ignore[no-any-return]
+
+    async def _catalog(self, base: str) -> tuple[Any, dict[str, str]]:
+        datasets = await dcat.list_datasets(self.select)
+        built = dcat.build_catalog(self.metadata, datasets, catalog_iri=f"{base}/fdp/catalog",
+                                   dataset_iri=lambda identifier: f"{base}/fdp/dataset/{_safe(identifier)}")
+        built.graph.add((URIRef(f"{base}/fdp/catalog"), DCTERMS.isPartOf, URIRef(f"{base}/fdp")))
+        return await _conformance(built, dcat.validate_catalog)
 
     async def dataset(self, base: str, identifier: str) -> tuple[Any, dict[str, str]]:
-        """The dataset's description and the conformance headers."""
+        """The dataset's description and the conformance headers (kept for :data:`FDP_TTL_S` seconds)."""
+        return await self.cache.get((base, identifier),  # type: ignore[no-any-return]
+                                    lambda: self._dataset(base, identifier))
+
+    async def _dataset(self, base: str, identifier: str) -> tuple[Any, dict[str, str]]:
         ds, dist = f"{base}/fdp/dataset/{_safe(identifier)}", f"{base}/fdp/distribution/{_safe(identifier)}"
         facts = await dcat.read_facts(self.select, identifier, self.codes)
         built = dcat.build_description(facts, self.metadata, self.disclosure, dataset_iri=ds, distribution_iri=dist)
         built.graph.add((URIRef(ds), DCTERMS.isPartOf, URIRef(f"{base}/fdp/catalog")))
-        try:
-            from starlette.concurrency import run_in_threadpool
+        return await _conformance(built, dcat.validate)
 
-            await run_in_threadpool(dcat.validate, built)
-        except dcat.DescriptionError as exc:
-            return built.graph, {"X-Profile-Conformance": "false", "X-Profile-Violations": _header(str(exc))}
-        return built.graph, {"X-Profile-Conformance": "true"}
+
+async def _conformance(built: dcat.Description, check: Callable[[dcat.Description], Any]) -> tuple[Any, dict[str, str]]:
+    """The graph and the ``X-Profile-Conformance`` headers after ``check`` (validation, in a worker thread)."""
+    from starlette.concurrency import run_in_threadpool
+
+    try:
+        await run_in_threadpool(check, built)
+    except dcat.DescriptionError as exc:
+        return built.graph, {"X-Profile-Conformance": "false", "X-Profile-Violations": _header(str(exc))}
+    return built.graph, {"X-Profile-Conformance": "true"}
 
 
 _SAFE = re.compile(r"^[A-Za-z0-9._~-]+$")
@@ -193,7 +249,11 @@ def fdp_router(ontology: Hyperontology, runner: Callable[[], QueryRunner], discl
 
     @router.get("/fdp/catalog", summary="The node's catalog of datasets")
     async def catalog(request: Request) -> Response:
-        return _rdf(await point.catalog(_base(request)), request)
+        try:
+            graph, headers = await point.catalog(_base(request))
+        except dcat.DescriptionError as exc:  # a malformed catalog entry in the metadata
+            return PlainTextResponse(f"{exc}\n", status_code=500)
+        return _rdf(graph, request, headers)
 
     @router.get("/fdp/dataset/{identifier}", summary="A dataset (EUCAIM DCAT-AP v2.0)")
     async def dataset(identifier: str, request: Request) -> Response:
@@ -220,4 +280,4 @@ def fdp_router(ontology: Hyperontology, runner: Callable[[], QueryRunner], discl
     return router
 
 
-__all__ = ["ENV", "FairDataPoint", "fdp_router", "metadata_from_env", "negotiate"]
+__all__ = ["ENV", "FDP_TTL_S", "Cached", "FairDataPoint", "fdp_router", "metadata_from_env", "negotiate"]

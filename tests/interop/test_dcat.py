@@ -3,6 +3,7 @@ missing mandatory property, and the FAIR Data Point over HTTP on a real server."
 
 from __future__ import annotations
 
+import asyncio
 import os
 import warnings
 from pathlib import Path
@@ -130,8 +131,11 @@ def test_fair_data_point_negotiates_turtle_and_json_ld(store: Path, metadata: di
             ds = next(graph.subjects(RDF.type, DCAT.Dataset))
             assert str(ds).endswith("/fdp/dataset/lung-a") and graph.value(ds, DCTERMS.title) is not None
             assert _number(graph, ds, "numberOfUniqueIndividuals") % 10 == 0  # the server's default k
-        catalog = Graph().parse(data=client.get("/fdp/catalog").text, format="turtle")
+        answer = client.get("/fdp/catalog")
+        assert answer.headers["x-profile-conformance"] == "true", answer.headers.get("x-profile-violations")
+        catalog = Graph().parse(data=answer.text, format="turtle")
         assert {str(o).rsplit("/", 1)[-1] for o in catalog.objects(None, DCAT.dataset)} == {"lung-a", "breast-b"}
+        assert client.get("/fdp/catalog").text == answer.text  # served from memory: the same description
         root = client.get("/fdp", headers={"Accept": "application/rdf+xml"})
         assert root.status_code == 200 and len(Graph().parse(data=root.text, format="xml")) > 3
         distribution = Graph().parse(data=client.get("/fdp/distribution/lung-a").text, format="turtle")
@@ -140,3 +144,51 @@ def test_fair_data_point_negotiates_turtle_and_json_ld(store: Path, metadata: di
         assert client.get("/fdp", headers={"Accept": "image/png"}).status_code == 406
         assert client.post("/fdp").status_code == 405
     assert {required_permission(p) for p in ("/fdp", "/fdp/catalog", "/fdp/dataset/x", "/fdp/distribution/x")} == {None}
+
+
+def test_the_catalogue_meets_the_profile_or_names_what_it_lacks(store: Path, metadata: dict[str, Any],
+                                                                 tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    path, out = tmp_path / "meta.yaml", tmp_path / "catalogue.ttl"
+    path.write_text(yaml.safe_dump({**metadata, "catalog": {"title": "Node catalogue", "homepage":
+                                                            "https://example.org/"}}), encoding="utf-8")
+    assert main(["catalog", "describe", "--store", str(store), "--catalogue", "--metadata", str(path),
+                 "--output", str(out)]) == 0
+    graph = Graph().parse(out, format="turtle")
+    [cat] = graph.subjects(RDF.type, DCAT.Catalog)
+    assert str(graph.value(cat, DCTERMS.title)) == "Node catalogue"
+    assert len(list(graph.objects(cat, DCAT.dataset))) == len(DATASETS)
+    assert graph.value(cat, URIRef("http://data.europa.eu/r5r/applicableLegislation")) is not None  # the datasets'
+    # the publisher defaults to the datasets': without one anywhere the catalogue is refused, naming it
+    bare = {k: v for k, v in metadata.items() if k != "publisher"}
+    path.write_text(yaml.safe_dump(bare), encoding="utf-8")
+    assert main(["catalog", "describe", "--store", str(store), "--catalogue", "--metadata", str(path)]) == 2
+    assert "Catalogue Publisher (dct:publisher)" in capsys.readouterr().err
+    path.write_text(yaml.safe_dump({**metadata, "catalog": {"titel": "typo"}}), encoding="utf-8")
+    assert main(["catalog", "describe", "--store", str(store), "--catalogue", "--metadata", str(path)]) == 2
+    assert "catalog: unknown key 'titel'" in capsys.readouterr().err
+
+
+def test_descriptions_are_kept_then_recomputed_in_the_background() -> None:
+    from hyperontology.server.fdp import Cached
+
+    calls: list[int] = []
+
+    async def compute() -> int:
+        calls.append(len(calls))
+        if len(calls) == 3:
+            raise RuntimeError("the store went away")
+        return len(calls)
+
+    async def scenario() -> list[int]:
+        cache, seen = Cached(ttl=3600), []
+        seen += [await cache.get("a", compute), await cache.get("a", compute)]  # computed once, then kept
+        cache.ttl = 0  # every value is now stale: served, and recomputed in the background
+        seen.append(await cache.get("a", compute))
+        await asyncio.gather(*cache._tasks)
+        seen.append(await cache.get("a", compute))  # the recomputed value; its recomputation fails in the background
+        await asyncio.gather(*cache._tasks)
+        seen.append(await cache.get("a", compute))  # the failure kept the earlier value
+        return seen
+
+    assert asyncio.run(scenario()) == [1, 1, 1, 2, 2]
