@@ -71,6 +71,7 @@ BENCHES = (
     Bench("ontology", "bench_ontology.py", ("--seconds", "1"), (), 1800),
     Bench("store", "bench_store.py", ("--triples", "200000"), ("--full",), 3 * 3600),
     Bench("federation", "bench_federation.py", ("--quick",), (), 2 * 3600),
+    Bench("cdm-export", "bench_cdm_export.py", ("--quick",), (), 3600),
 )
 
 

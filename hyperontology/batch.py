@@ -35,12 +35,13 @@ from hyperontology.ontology.api import Hyperontology
 from hyperontology.prefixes import PREFIXES
 from hyperontology.pseudonymize.keys import PseudonymKey
 from hyperontology.sources.base import Provenance, Record, Rejection
+from hyperontology.sources.dicomweb import DicomWebService, is_dicomweb, read_series, split_series_url
 from hyperontology.sources.registry import source_for
 from hyperontology.sources.series import InstanceFact, group_series, instance_facts
 from hyperontology.validation.fast import Form, FormResults
 from hyperontology.validation.shacl import Violation
 
-__all__ = ["BatchSpec", "FileRead", "Prepared", "prepare_batch", "read_file"]
+__all__ = ["BatchSpec", "FileRead", "Prepared", "prepare_batch", "read_file", "read_input"]
 
 PATIENT = ox.NamedNode(PREFIXES["cdm"] + "Patient")
 DATASET_LINK = ox.NamedNode(PREFIXES["cdm"] + "dataset")
@@ -61,6 +62,23 @@ def read_file(path: Path) -> tuple[str, str | None, list[Record | Rejection]]:
     except Exception as exc:  # noqa: BLE001 - a source bug must not lose the other files
         items = [Rejection(where, f"reader failed: {exc.__class__.__name__}: {exc}")]
     return where.path, source.name, items
+
+
+def read_input(spec: BatchSpec, name: str) -> tuple[str, str | None, list[Record | Rejection]]:
+    """:func:`read_file`, or for the URL of a DICOMweb series (``dicomweb+http(s)://``), its instances read from
+    the service the spec names (:mod:`hyperontology.sources.dicomweb`; source ``dicomweb``)."""
+    if not is_dicomweb(name):
+        return read_file(Path(name))
+    where = Provenance(name)
+    service_name, study, series = split_series_url(name)
+    service = spec.services.get(service_name)
+    if service is None:
+        return where.path, "dicomweb", [Rejection(where, "not a series of a DICOMweb service of this run")]
+    try:
+        items = list(read_series(service, study, series))
+    except Exception as exc:  # noqa: BLE001 - a source bug must not lose the other series
+        items = [Rejection(where, f"reader failed: {exc.__class__.__name__}: {exc}")]
+    return where.path, "dicomweb", items
 
 
 def _not_a_file(path: Path) -> str:
@@ -84,7 +102,8 @@ def _not_a_file(path: Path) -> str:
 class BatchSpec:
     """What a worker needs to prepare batches: sent once per worker. The ontology is not sent: a worker loads
     the bundled release once (its index is cached on disk); in-process, the caller's ontology is used.
-    ``dataset``: the IRI of the dataset every patient mapped belongs to (None: no ``cdm:dataset``)."""
+    ``dataset``: the IRI of the dataset every patient mapped belongs to (None: no ``cdm:dataset``). ``services``:
+    the DICOMweb services whose series the batches name, by name (with their credentials: a worker reads them)."""
 
     key: PseudonymKey
     mappings: MappingSet
@@ -92,13 +111,14 @@ class BatchSpec:
     ontology: Hyperontology | None = None
     prevalidate: bool = False
     dataset: str | None = None
+    services: dict[str, DicomWebService] = field(default_factory=dict)
     _mapper: Mapper | None = field(default=None, repr=False, compare=False)
     _forms: FormResults | None = field(default=None, repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, Any]:
         return {"key": self.key, "mappings": self.mappings, "shift_dates": self.shift_dates,
-                "ontology": None, "prevalidate": self.prevalidate, "dataset": self.dataset, "_mapper": None,
-                "_forms": None}
+                "ontology": None, "prevalidate": self.prevalidate, "dataset": self.dataset,
+                "services": self.services, "_mapper": None, "_forms": None}
 
     def form_cache(self) -> FormResults:
         """This worker's results of the forms it validated (kept across its batches)."""
@@ -145,11 +165,12 @@ class Prepared:
 
 
 def prepare_batch(spec: BatchSpec, files: list[tuple[str, str | None]]) -> Prepared:
-    """Read and map a batch of ``(path, marker)`` files (never raises for bad input: it becomes a rejection)."""
+    """Read and map a batch of ``(path, marker)`` files or DICOMweb series (never raises for bad input: it becomes
+    a rejection)."""
     reads: list[FileRead] = []
     records: list[Record] = []
     for name, marker in files:
-        path, source, items = read_file(Path(name))
+        path, source, items = read_input(spec, name)
         read = FileRead(path, source, marker)
         for item in items:
             if isinstance(item, Rejection):

@@ -34,6 +34,12 @@ point loses at most the batch in flight: it leaves either nothing of that batch 
 ones, which a re-run decides again exactly as the uninterrupted run did (a stale triple is a candidate like any
 other). A re-run skips the files the store already has unchanged (``rescan`` reads them again), and reports them
 as ``skipped``.
+
+An input may also be a DICOMweb service (the node's PACS, :mod:`hyperontology.sources.dicomweb`): its series are
+listed in the ingest process and go through the same batches as files, each series counting as many files as it
+has instances and read (WADO-RS metadata) by whatever reads the batch. A series is remembered like a file, by a
+keyed digest of its URL and its instances' UIDs, so a re-run reads only the series that are new or changed; a
+failed search or read is a rejection of the service, study or series it concerns, never the run's end.
 """
 
 from __future__ import annotations
@@ -42,10 +48,10 @@ import hashlib
 import os
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 from stat import S_ISREG
 from typing import Any
@@ -66,6 +72,15 @@ from hyperontology.progress import Advance, Progress
 from hyperontology.pseudonymize.keys import PseudonymKey
 from hyperontology.runreport import REPORT_CAP, RunTally, write_report
 from hyperontology.sources.base import Record, Rejection, utf8_safe
+from hyperontology.sources.dicomweb import (
+    DicomWebService,
+    DicomWebTally,
+    Failure,
+    SeriesRef,
+    is_dicomweb,
+    split_series_url,
+    walk,
+)
 from hyperontology.sources.registry import SOURCES
 from hyperontology.sources.series import InstanceFact, group_series, totals
 from hyperontology.store.base import GRAPHS, Store, open_store
@@ -94,6 +109,13 @@ FLUSH_QUADS = 50_000
 WORKER_NICE = 5
 _DELETE_CHUNK = 2000
 _LOOKUP_CHUNK = 400
+#: what a batch counts for the metadata of one instance read over DICOMweb (``batch_bytes``)
+_METADATA_BYTES = 32 * 1024
+
+#: an input of a run: a file or directory, or a DICOMweb service (:mod:`hyperontology.sources.dicomweb`)
+Input = Path | DicomWebService
+#: what a run reads, one after the other: a file, or a series of a DICOMweb service (or a search that failed)
+Unit = Path | SeriesRef | Failure
 
 __all__ = ["REPORT_CAP", "SOURCES", "IngestOptions", "check_dataset_id", "dataset_iri", "discover", "group_series",
            "ingest", "read_all", "read_file", "read_records"]
@@ -261,11 +283,12 @@ class Ingest:
         self.files = 0
         self.batch_files = options.batch_files
         self.unflushed = 0  # quads written since the store last flushed its write buffers
+        self.web: dict[str, DicomWebTally] = {}  # what the run did with each DICOMweb service, by its name
 
-    def run(self, paths: list[Path], report_path: Path | None = None) -> dict[str, Any]:
+    def run(self, inputs: Sequence[Input | str], report_path: Path | None = None) -> dict[str, Any]:
         """Ingest; the report (see :func:`ingest`)."""
         try:
-            report = self._run(paths, stream_inputs=report_path is not None)
+            report = self._run(_inputs(inputs), stream_inputs=report_path is not None)
             if report_path is not None:
                 write_report(report, report_path)
                 del report["inputs"]
@@ -273,8 +296,12 @@ class Ingest:
         finally:
             self.tally.close()
 
-    def _run(self, paths: list[Path], *, stream_inputs: bool) -> dict[str, Any]:
+    def _run(self, inputs: list[Input], *, stream_inputs: bool) -> dict[str, Any]:
         clock = time.perf_counter()
+        paths = [i for i in inputs if isinstance(i, Path)]
+        services = [i for i in inputs if isinstance(i, DicomWebService)]
+        self.spec.services = {service.name: service for service in services}
+        self.web = {service.name: DicomWebTally(service.name) for service in services}
         expected = sum(1 for _ in discover(paths))  # a count (the walk is lazy: the files are listed again below)
         if self.options.jobs > 1:  # enough batches to keep every worker busy while the commits go on
             self.batch_files = min(self.batch_files, max(50, -(-expected // (8 * self.options.jobs))))
@@ -283,8 +310,10 @@ class Ingest:
                 with progress.step("loading the hyperontology into the store (once per release)"):
                     store.ensure_ontology(module_files(bundled_dir()), VERSION, subsumption_triples(self.ontology))
             self._write_dataset(store)
-            with progress.step(f"ingesting {expected} files", expected) as advance:
-                stream = self._prepared(self._batches(store, discover(paths), advance))
+            what = f"{expected} files" + (f" and the series of {len(services)} DICOMweb services" if services else "")
+            with progress.step(f"ingesting {what}", expected) as advance:
+                units: Iterator[Unit] = chain(discover(paths), *(_walk_service(service) for service in services))
+                stream = self._prepared(self._batches(store, units, advance))
                 while True:
                     with progress.step(f"batch {self.tally.batches + 1}: reading and mapping"):
                         prepared = next(stream, None)
@@ -293,7 +322,11 @@ class Ingest:
                     self._commit(store, prepared, progress)
                     advance(len(prepared.files))
             store.load(self._run_quads())
-        return self.tally.report(self._run_facts(time.perf_counter() - clock), self.files, stream_inputs=stream_inputs)
+        report = self.tally.report(self._run_facts(time.perf_counter() - clock), self.files,
+                                   stream_inputs=stream_inputs)
+        if self.web:
+            report["dicomweb"] = [tally.as_dict() for tally in self.web.values()]
+        return report
 
     def _prepared(self, batches: Iterator[list[tuple[str, str | None]]]) -> Iterator[Prepared]:
         """The batches read and mapped, in order: in this process, or by the executor the options name."""
@@ -309,30 +342,50 @@ class Ingest:
             yield from executor.map(prepare_batch, self.spec, batches, window=4 * executor.workers)
 
     # ------------------------------------------------------------------------- batches, and files to skip
-    def _batches(self, store: Store, files: Iterable[Path], advance: Advance) -> Iterator[list[tuple[str, str | None]]]:
-        """The files to read in batches of ``(path, marker)``; files the store has unchanged are skipped."""
+    def _failed(self, failure: Failure) -> None:
+        """A failed DICOMweb search: the rejection of the service, study or series it concerns."""
+        self.web[failure.service].failed(failure)
+        self.tally.account(failure.url, "dicomweb").rejected.append({"locator": "", "reason": failure.reason})
+
+    def _batches(self, store: Store, units: Iterable[Unit], advance: Advance) -> Iterator[list[tuple[str, str | None]]]:
+        """The files and series to read in batches of ``(name, marker)``; those the store has unchanged are
+        skipped. A series counts as many files as it has instances. A failed search is accounted in its turn."""
         batch: list[tuple[str, str | None]] = []
-        size = 0
-        for chunk in batched(files, _LOOKUP_CHUNK):
+        files = size = 0
+        for chunk in batched(units, _LOOKUP_CHUNK):
             self.files += len(chunk)
-            marked = [(path, self._marker(path)) for path in chunk]
+            marked = [(unit, self._marker(unit)) for unit in chunk]
             known = set() if self.options.rescan else self._known(store, [m for _, m in marked if m])
-            for path, marker in marked:
-                if marker in known:
-                    self.tally.skip(str(path))
+            for unit, marker in marked:
+                if isinstance(unit, Failure):
+                    self._failed(unit)
                     advance(1)
                     continue
-                weight = _size(path)
-                if batch and (len(batch) >= self.batch_files or size + weight > self.options.batch_bytes):
+                if isinstance(unit, SeriesRef):
+                    self.web[unit.service].found(unit, "skipped" if marker in known else "read")
+                if marker in known:
+                    self.tally.skip(unit.url if isinstance(unit, SeriesRef) else str(unit))
+                    advance(1)
+                    continue
+                name, count, weight = _unit_size(unit)
+                if batch and (files >= self.batch_files or size + weight > self.options.batch_bytes):
                     yield batch
-                    batch, size = [], 0
-                batch.append((str(path), marker))
-                size += weight
+                    batch, files, size = [], 0, 0
+                batch.append((name, marker))
+                files, size = files + count, size + weight
         if batch:
             yield batch
 
-    def _marker(self, path: Path) -> str | None:
-        """The keyed digest the store remembers an ingested file by (None when the file cannot be stat-ed)."""
+    def _marker(self, unit: Unit) -> str | None:
+        """The keyed digest the store remembers an ingested file (or DICOMweb series) by: None when the file cannot
+        be stat-ed. A series is remembered with the UIDs of its instances: one that gained or lost some is read
+        again."""
+        if isinstance(unit, Failure):
+            return None
+        if isinstance(unit, SeriesRef):
+            text = f"{self.config}\x1f{unit.url}\x1f{unit.instances}\x1f{unit.digest}"
+            return f"{DATA}file/{self.options.key.pseudonym('file', text)}"
+        path = unit
         try:
             stat = path.stat()
             where = utf8_safe(str(path.resolve()))
@@ -360,6 +413,9 @@ class Ingest:
             account.source = read.source
             account.records += read.records
             account.rejected += read.rejected
+            if read.source == "dicomweb":
+                whole = next((r["reason"] for r in read.rejected if not r["locator"]), None)
+                self.web[split_series_url(read.path)[0]].read(read.path, read.records, len(read.rejected), whole)
         outcome, members = prepared.outcome, prepared.members()
         self.forms.update(prepared.forms)
         self._recount(store, prepared, members)
@@ -509,6 +565,27 @@ def _size(path: Path) -> int:
         return 0
 
 
+def _unit_size(unit: Path | SeriesRef) -> tuple[str, int, int]:
+    """A file or series as a batch holds it: its name, how many files it counts for, and its bytes."""
+    if isinstance(unit, SeriesRef):
+        return unit.url, unit.instances, unit.instances * _METADATA_BYTES
+    return str(unit), 1, _size(unit)
+
+
+def _inputs(inputs: Sequence[Input | str]) -> list[Input]:
+    """Paths and DICOMweb services; text is a DICOMweb URL (``dicomweb+http(s)://``) or a path."""
+    return [DicomWebService.from_url(i) if isinstance(i, str) and is_dicomweb(i) else
+            Path(i) if isinstance(i, str) else i for i in inputs]
+
+
+def _walk_service(service: DicomWebService) -> Iterator[SeriesRef | Failure]:
+    """:func:`~hyperontology.sources.dicomweb.walk` (a failure of the walk itself, a bug, fails the service only)."""
+    try:
+        yield from walk(service)
+    except Exception as exc:  # noqa: BLE001 - the other inputs must not be lost
+        yield Failure(service.name, service.name, f"listing failed: {type(exc).__name__}: {exc}", "service")
+
+
 def _delete(store: Store, quads: list[ox.Quad]) -> None:
     """Delete quads, a SPARQL ``DELETE DATA`` per chunk (each one atomic)."""
     for start in range(0, len(quads), _DELETE_CHUNK):
@@ -517,12 +594,16 @@ def _delete(store: Store, quads: list[ox.Quad]) -> None:
         store.update(f"DELETE DATA {{ {body} }}")
 
 
-def ingest(paths: list[Path], options: IngestOptions, *, ontology: Hyperontology,
+def ingest(paths: Sequence[Path | DicomWebService | str], options: IngestOptions, *, ontology: Hyperontology,
            report_path: Path | None = None) -> dict[str, Any]:
-    """Ingest files and directories into the store; returns the report (JSON-ready).
+    """Ingest files and directories, and the series of DICOMweb services, into the store; returns the report
+    (JSON-ready).
 
-    The report's ``inputs`` accounts for every input file, one entry each. With ``report_path``, the whole report
-    is written there as JSON, ``inputs`` streamed from disk, and the report returned has no ``inputs`` (a run of
-    a million files then holds no list of them in memory).
+    ``paths``: paths, :class:`~hyperontology.sources.dicomweb.DicomWebService` objects, or text (a
+    ``dicomweb+http(s)://`` URL, else a path). The report's ``inputs`` accounts for every input file and every
+    DICOMweb series (by URL, without credentials), one entry each; with DICOMweb services, ``dicomweb`` counts per
+    service the studies, series and instances found, read, skipped as already ingested and failed. With
+    ``report_path``, the whole report is written there as JSON, ``inputs`` streamed from disk, and the report
+    returned has no ``inputs`` (a run of a million files then holds no list of them in memory).
     """
     return Ingest(options, ontology).run(paths, report_path)

@@ -109,3 +109,17 @@ def test_json_contract_and_missing_bench(tmp_path: Path) -> None:
     missing = run_all.Bench("nope", "bench_does_not_exist.py", (), (), 1)
     outcome = run_all.run(missing, True, tmp_path)
     assert outcome.status == "missing" and outcome.rows == []
+
+
+def test_cdm_export_bench_smoke(tmp_path: Path) -> None:
+    """bench_cdm_export at a tiny size, SQLite only: its rows agree with each other (no timing is checked)."""
+    import json
+
+    import bench_cdm_export
+
+    out = tmp_path / "cdm.json"
+    bench_cdm_export.main(["--triples", "450", "--targets", "sqlite", "--work", str(tmp_path), "--json", str(out)])
+    rows = {r["what"]: r["value"] for r in json.loads(out.read_text(encoding="utf-8"))["rows"]}
+    per_table = [v for k, v in rows.items() if k.startswith("rows in ")]
+    assert rows["SQLite: rows written"] == sum(per_table) > 0
+    assert rows["data triples in the store"] > 0 and "PostgreSQL: rows written" not in rows

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -17,18 +18,22 @@ from hyperontology.pipeline import IngestOptions, check_dataset_id, ingest, read
 from hyperontology.prefixes import iri_to_curie
 from hyperontology.progress import on_terminal, step
 from hyperontology.pseudonymize.keys import PseudonymKey, load_key, new_key_file
+from hyperontology.sources.dicomweb import DicomWebService, is_dicomweb, redacted
 from hyperontology.store.base import FORMATS, GRAPHS, is_remote, open_store
 from hyperontology.validation.shacl import DATA_NS, Violation
 from hyperontology.validation.store import validate_store
 
 DEFAULT_STORE = Path("hyperontology-store")
-#: ``export --format`` of the relational CDM (docs/interop.md)
+#: ``export --format`` of the relational CDM, and of the ETL's staging schema (docs/interop.md)
 EUCAIM_CDM = "eucaim-cdm"
+EUCAIM_CDM_INGESTION = "eucaim-cdm-ingestion"
 
 
 def register(commands: Any) -> None:
     ing = commands.add_parser("ingest", help="map DICOM, FHIR and CSV inputs to the CDM and load them into the store")
-    ing.add_argument("paths", nargs="+", type=_input, metavar="PATH")
+    ing.add_argument("paths", nargs="+", type=_input, metavar="PATH",
+                     help="files and directories, or the root of a DICOMweb service (the node's PACS), such as "
+                          "dicomweb+http://127.0.0.1:8042/dicom-web (also dicomweb+https://)")
     ing.add_argument("--source", choices=("files", "eucaim-cdm"), default="files",
                      help="what PATH is: input files (default), or the URL of a relational EUCAIM CDM "
                           "(sqlite:///FILE or postgresql://user@host:port/db) read back as CDM RDF")
@@ -52,6 +57,11 @@ def register(commands: Any) -> None:
     ing.add_argument("--dataset-title", metavar="TITLE", help="the dataset's title (with --dataset)")
     ing.add_argument("--key-file", type=Path, help="pseudonymization key (else $HYPERONTOLOGY_KEY)")
     ing.add_argument("--new-key", type=Path, metavar="FILE", help="create a new key in FILE and use it")
+    ing.add_argument("--dicomweb-auth-env", metavar="VAR",
+                     help="the environment variable holding the DICOMweb credentials: user:password (HTTP basic) "
+                          "or a bearer token (never printed)")
+    ing.add_argument("--dicomweb-timeout", type=_seconds, default=30.0, metavar="S",
+                     help="seconds to wait for each DICOMweb answer (default 30)")
     ing.add_argument("--no-validate", action="store_true", help="skip SHACL validation (not recommended)")
     ing.add_argument("--no-date-shift", action="store_true",
                      help="store true dates (default: every date moves by the patient's keyed offset)")
@@ -62,14 +72,17 @@ def register(commands: Any) -> None:
     val.add_argument("--report", type=Path, help="write the violations as JSON")
     val.set_defaults(run=cmd_validate)
     exp = commands.add_parser("export", help="serialise graphs of the store, or write its CDM data into the "
-                              "relational EUCAIM CDM (--format eucaim-cdm --to URL)")
+                              "relational EUCAIM CDM (--format eucaim-cdm --to URL) or the ETL's staging "
+                              "schema (--format eucaim-cdm-ingestion --to URL)")
     _store_args(exp)
-    exp.add_argument("--format", choices=[*sorted(FORMATS), EUCAIM_CDM], default="nq")
-    exp.add_argument("--to", metavar="URL", help=f"with --format {EUCAIM_CDM}: sqlite:///FILE or "
-                     "postgresql://user@host:port/db (schema eucaim_cdm_output)")
+    exp.add_argument("--format", choices=[*sorted(FORMATS), EUCAIM_CDM, EUCAIM_CDM_INGESTION], default="nq")
+    exp.add_argument("--to", metavar="URL", help=f"with --format {EUCAIM_CDM} (or {EUCAIM_CDM_INGESTION}): "
+                     "sqlite:///FILE or postgresql://user@host:port/db (schema eucaim_cdm_output, or "
+                     "eucaim_cdm_ingestion)")
     exp.add_argument("--replace", action="store_true",
-                     help=f"with --format {EUCAIM_CDM}: replace the rows the target's CDM tables hold")
-    exp.add_argument("--report", type=Path, help=f"with --format {EUCAIM_CDM}: write the JSON export report")
+                     help=f"with --format {EUCAIM_CDM}[-ingestion]: replace the rows the target's CDM tables hold")
+    exp.add_argument("--report", type=Path,
+                     help=f"with --format {EUCAIM_CDM}[-ingestion]: write the JSON export report")
     exp.add_argument("--graph", choices=[*GRAPHS, "all"], action="append",
                      help="graphs to export (repeatable; default: data)")
     exp.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
@@ -131,8 +144,39 @@ def loaded_ontology(progress: bool) -> Hyperontology:
 
 
 def _input(text: str) -> Path | str:
-    """An input of ``ingest``: a path, or (kept as text) the URL of a relational CDM (``--source eucaim-cdm``)."""
+    """An input of ``ingest``: a path, or (kept as text) a URL: of a DICOMweb service, or of a relational CDM
+    (``--source eucaim-cdm``)."""
     return text if "://" in text else Path(text)
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text}: must be a positive number of seconds")
+    return value
+
+
+def _dicomweb_inputs(args: argparse.Namespace) -> list[Path | DicomWebService] | str:
+    """The inputs of ``ingest`` with each DICOMweb URL as a service (credentials from ``--dicomweb-auth-env``);
+    the error message if one is not usable."""
+    secret = None
+    if args.dicomweb_auth_env:
+        secret = os.environ.get(args.dicomweb_auth_env)
+        if not secret:
+            return f"--dicomweb-auth-env {args.dicomweb_auth_env}: that environment variable is not set"
+    inputs: list[Path | DicomWebService] = []
+    for item in args.paths:
+        if isinstance(item, Path):
+            inputs.append(item)
+        elif not is_dicomweb(item):
+            return (f"{redacted(item)!r} is a URL; read a DICOMweb service as dicomweb+http(s)://HOST/ROOT, a "
+                    f"relational CDM with --source {EUCAIM_CDM}")
+        else:
+            try:
+                inputs.append(DicomWebService.from_url(item, secret=secret, timeout=args.dicomweb_timeout))
+            except ValueError as exc:
+                return str(exc)
+    return inputs
 
 
 def _positive(text: str) -> int:
@@ -159,9 +203,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         return 2
     if args.source == EUCAIM_CDM:
         return _ingest_cdm(args)
-    urls = [p for p in args.paths if isinstance(p, str)]
-    if urls:
-        print(f"error: {urls[0]!r} is a URL; read a relational CDM with --source {EUCAIM_CDM}", file=sys.stderr)
+    inputs = _dicomweb_inputs(args)
+    if isinstance(inputs, str):
+        print(f"error: {inputs}", file=sys.stderr)
         return 2
     key = _key(args)
     options = IngestOptions(key=key, mappings=_mappings(args), store_path=args.store, jobs=max(1, args.jobs),
@@ -169,7 +213,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                             shift_dates=not args.no_date_shift, executor=args.executor, scheduler=args.scheduler,
                             batch_files=args.batch_files, batch_bytes=args.batch_mb * 2**20, rescan=args.rescan,
                             dataset=args.dataset, dataset_title=args.dataset_title)
-    report = ingest(list(args.paths), options, ontology=loaded_ontology(options.progress), report_path=args.report)
+    report = ingest(inputs, options, ontology=loaded_ontology(options.progress), report_path=args.report)
     t = report["totals"]
     print(f"{t['files']} files, {t['records']} records: {t['loaded']} loaded, {t['quarantined']} quarantined, "
           f"{t['not_mapped']} not mapped, {t['rejected']} rejected; {t['triples_added']} triples added to {args.store}")
@@ -185,7 +229,24 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if unmapped:
         print(f"{unmapped} values not in a value map (see the report, or `hyperontology mapping check PATH`)")
     print_field_problems(report)
-    return 0
+    return _print_dicomweb(report)
+
+
+def _print_dicomweb(report: dict[str, Any]) -> int:
+    """What the run did with each DICOMweb service; 1 if a request failed (what it missed, a re-run reads)."""
+    status = 0
+    for web in report.get("dicomweb", []):
+        studies, series, instances = web["studies"], web["series"], web["instances"]
+        print(f"{web['url']}: {studies['found']} studies, {series['found']} series, {instances['found']} instances "
+              f"found; {series['read']} series ({instances['read']} instances) read, {series['skipped']} series "
+              f"({instances['skipped']} instances) skipped as already ingested, {series['failed']} series failed")
+        for failure in web["failures"]:
+            print(f"error: {failure['reason']}", file=sys.stderr)
+        if web["failed_requests"]:
+            status = 1
+            print(f"error: {web['failed_requests']} DICOMweb requests failed (listed in the report); a re-run reads "
+                  "what they missed", file=sys.stderr)
+    return status
 
 
 def print_field_problems(report: dict[str, Any]) -> None:
@@ -267,14 +328,26 @@ def _ingest_cdm(args: argparse.Namespace) -> int:
             print(f"{sum(read.rows.values())} rows read ({rows or 'none'}); {added} triples added to {args.store}")
             for reason, n in sorted(read.skipped.items()):
                 print(f"  left out: {n} {reason}")
+        if not args.no_validate:
+            _summarise_violations(validate_store(store, onto), args.store)
     return 0
 
 
+def _summarise_violations(violations: list[Violation], store: object) -> None:
+    """What the CDM shapes say of a store after an import: counts per shape (the rows are loaded as they are)."""
+    errors = sum(1 for v in violations if v.severity == "Violation")
+    print(f"the store after the import: {errors} violations, {len(violations) - errors} warnings of the CDM shapes"
+          + (f" (`hyperontology validate --store {store}` lists them)" if violations else ""))
+    for shape, n in Counter(v.shape for v in violations).most_common(10):
+        print(f"  {n:6}  {shape}")
+
+
 def cmd_export(args: argparse.Namespace) -> int:
-    if args.format == EUCAIM_CDM:
+    if args.format in (EUCAIM_CDM, EUCAIM_CDM_INGESTION):
         return _export_cdm(args)
     if args.to or args.replace or args.report:
-        print(f"error: --to, --replace and --report go with --format {EUCAIM_CDM}", file=sys.stderr)
+        print(f"error: --to, --replace and --report go with --format {EUCAIM_CDM} or {EUCAIM_CDM_INGESTION}",
+              file=sys.stderr)
         return 2
     graphs = list(GRAPHS) if args.graph and "all" in args.graph else (args.graph or ["data"])
     with open_store(args.store, read_only=True) as store:
@@ -285,15 +358,18 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def _export_cdm(args: argparse.Namespace) -> int:
-    """``export --format eucaim-cdm --to URL``: the store's CDM data into the relational CDM, one transaction."""
+    """``export --format eucaim-cdm[-ingestion] --to URL``: the store's CDM data into the relational CDM (or the
+    ETL's staging schema), one transaction."""
     from hyperontology.interop.cdm_export import export_cdm
+    from hyperontology.interop.cdm_ingestion import export_staging
 
     if not args.to:
-        print(f"error: --format {EUCAIM_CDM} needs --to URL (sqlite:///FILE or postgresql://...)", file=sys.stderr)
+        print(f"error: --format {args.format} needs --to URL (sqlite:///FILE or postgresql://...)", file=sys.stderr)
         return 2
+    export = export_staging if args.format == EUCAIM_CDM_INGESTION else export_cdm
     onto = loaded_ontology(on_terminal())
     with open_store(args.store, read_only=True) as store:
-        report = export_cdm(store, args.to, ontology=onto, replace=args.replace, report_path=args.report)
+        report = export(store, args.to, ontology=onto, replace=args.replace, report_path=args.report)
     t = report["totals"]
     print(f"{t['rows']} rows written to {report['target']} from {t['instances']} instances; "
           f"{t.get('instances_not_expressed', 0)} instance rows and {t.get('values_not_expressed', 0)} values "

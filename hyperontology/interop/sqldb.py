@@ -2,7 +2,8 @@
 (``postgresql://user@host:port/db``, through psycopg 3), behind one small interface.
 
 SQLite has no schemas: the tables are in the main database under their DDL names (``patient``, not
-``eucaim_cdm_output.patient``). PostgreSQL gets the schema ``eucaim_cdm_output`` exactly as the DDL writes it.
+``eucaim_cdm_output.patient``). PostgreSQL gets the schema ``eucaim_cdm_output`` (or, for the staging export,
+``eucaim_cdm_ingestion``: :func:`transaction`'s ``schema``) exactly as the DDL writes it.
 A URL follows SQLAlchemy's convention: ``sqlite:///rel/path.db`` is relative, ``sqlite:////abs/path.db``
 absolute.
 
@@ -19,6 +20,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import date
+from decimal import Decimal
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
@@ -69,11 +72,12 @@ class Database(Protocol):
 
 
 class _Sqlite:
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, schema: str = SCHEMA) -> None:
         self.conn = conn
+        self.schema = schema
 
     def create_tables(self) -> None:
-        for statement in sqlite_statements():
+        for statement in sqlite_statements(self.schema):
             self.conn.execute(statement)
 
     def columns(self, table: str) -> list[tuple[str, str]]:
@@ -89,7 +93,7 @@ class _Sqlite:
     def insert(self, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
         marks = ", ".join("?" for _ in columns)
         sql = f'INSERT INTO "{table.name}" ({", ".join(columns)}) VALUES ({marks})'  # noqa: S608 - DDL names
-        self.conn.executemany(sql, [tuple(_sqlite_value(v) for v in row) for row in rows])
+        self.conn.executemany(sql, [tuple(map(_sqlite_value, row)) for row in rows])
 
     def update(self, table: Table, column: str, pairs: list[tuple[Any, Any]]) -> None:
         sql = f'UPDATE "{table.name}" SET {column} = ? WHERE {table.primary_key} = ?'  # noqa: S608 - DDL names
@@ -101,9 +105,7 @@ class _Sqlite:
 
 
 def _sqlite_value(value: Any) -> Any:
-    from datetime import date
-    from decimal import Decimal
-
+    """A value as SQLite stores it: decimals as REAL, dates (and date-times) as ISO text."""
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, date):
@@ -112,23 +114,24 @@ def _sqlite_value(value: Any) -> Any:
 
 
 _PG_TYPES = {"character varying": "VARCHAR", "numeric": "DECIMAL", "integer": "INTEGER", "date": "DATE",
-             "boolean": "BOOLEAN"}
+             "boolean": "BOOLEAN", "text": "TEXT", "timestamp without time zone": "TIMESTAMP"}
 
 
 class _Postgres:
-    def __init__(self, conn: Any) -> None:
+    def __init__(self, conn: Any, schema: str = SCHEMA) -> None:
         self.conn = conn
+        self.schema = schema
 
     def create_tables(self) -> None:
         with self.conn.cursor() as cur:
-            for statement in postgres_statements():
+            for statement in postgres_statements(self.schema):
                 cur.execute(statement)
 
     def columns(self, table: str) -> list[tuple[str, str]]:
         with self.conn.cursor() as cur:
             cur.execute("SELECT column_name, data_type, character_maximum_length, numeric_precision, numeric_scale "
                         "FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
-                        "ORDER BY ordinal_position", (SCHEMA, table))
+                        "ORDER BY ordinal_position", (self.schema, table))
             out = []
             for name, data_type, length, precision, scale in cur.fetchall():
                 base = _PG_TYPES.get(data_type, data_type.upper())
@@ -138,36 +141,40 @@ class _Postgres:
 
     def has_rows(self, table: str) -> bool:
         with self.conn.cursor() as cur:
-            cur.execute(f"SELECT 1 FROM {SCHEMA}.{table} LIMIT 1")  # noqa: S608 - a table name of the DDL
+            cur.execute(f"SELECT 1 FROM {self.schema}.{table} LIMIT 1")  # noqa: S608 - a table name of the DDL
             return cur.fetchone() is not None
 
     def delete_rows(self, table: str) -> None:
         with self.conn.cursor() as cur:
-            cur.execute(f"DELETE FROM {SCHEMA}.{table}")  # noqa: S608 - a table name of the DDL
+            cur.execute(f"DELETE FROM {self.schema}.{table}")  # noqa: S608 - a table name of the DDL
 
     def insert(self, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
-        identity = any(c.identity for c in table.columns)
-        override = " OVERRIDING SYSTEM VALUE" if identity else ""
-        marks = ", ".join("%s" for _ in columns)
-        sql = f"INSERT INTO {SCHEMA}.{table.name} ({', '.join(columns)}){override} VALUES ({marks})"  # noqa: S608
-        with self.conn.cursor() as cur:
-            cur.executemany(sql, rows)
+        """``COPY ... FROM STDIN``: one stream per table, not a statement per row (the export's write phase
+        took half the time of ``executemany``). Like ``INSERT ... OVERRIDING SYSTEM VALUE``, COPY writes the given
+        keys into ``GENERATED ALWAYS`` identity columns."""
+        if not rows:
+            return
+        sql = f"COPY {self.schema}.{table.name} ({', '.join(columns)}) FROM STDIN"
+        with self.conn.cursor() as cur, cur.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
 
     def update(self, table: Table, column: str, pairs: list[tuple[Any, Any]]) -> None:
-        sql = f"UPDATE {SCHEMA}.{table.name} SET {column} = %s WHERE {table.primary_key} = %s"  # noqa: S608
+        sql = f"UPDATE {self.schema}.{table.name} SET {column} = %s WHERE {table.primary_key} = %s"  # noqa: S608
         with self.conn.cursor() as cur:
             cur.executemany(sql, pairs)
 
     def select(self, table: Table) -> tuple[list[str], list[tuple[Any, ...]]]:
         with self.conn.cursor() as cur:
-            cur.execute(f"SELECT * FROM {SCHEMA}.{table.name} ORDER BY {table.primary_key}")  # noqa: S608
+            cur.execute(f"SELECT * FROM {self.schema}.{table.name} ORDER BY {table.primary_key}")  # noqa: S608
             return [d.name for d in cur.description or ()], cur.fetchall()
 
 
 @contextmanager
-def transaction(url: str) -> Iterator[Database]:
-    """One transaction on the database at ``url``: committed when the block ends, rolled back (the database as
-    it was) when it raises. Errors of the driver become :class:`CdmDatabaseError`."""
+def transaction(url: str, *, schema: str = SCHEMA) -> Iterator[Database]:
+    """One transaction on the database at ``url``, on the tables of the DDL of ``schema`` (the output schema by
+    default): committed when the block ends, rolled back (the database as it was) when it raises. Errors of the
+    driver become :class:`CdmDatabaseError`."""
     if url.startswith("sqlite:"):
         try:
             conn = sqlite3.connect(sqlite_path(url), isolation_level=None)
@@ -175,7 +182,7 @@ def transaction(url: str) -> Iterator[Database]:
             raise CdmDatabaseError(f"cannot open {url}: {exc}") from exc
         try:
             conn.execute("BEGIN IMMEDIATE")
-            yield _Sqlite(conn)
+            yield _Sqlite(conn, schema)
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             if conn.in_transaction:
@@ -190,10 +197,10 @@ def transaction(url: str) -> Iterator[Database]:
         return
     if not is_postgres(url):
         raise CdmDatabaseError(f"{redact(url)!r}: the target is sqlite:///FILE or postgresql://user@host:port/db")
-    yield from _pg_transaction(url)
+    yield from _pg_transaction(url, schema)
 
 
-def _pg_transaction(url: str) -> Iterator[Database]:
+def _pg_transaction(url: str, schema: str) -> Iterator[Database]:
     try:
         import psycopg
     except ImportError as exc:
@@ -204,7 +211,7 @@ def _pg_transaction(url: str) -> Iterator[Database]:
         raise CdmDatabaseError(f"cannot connect to {redact(url)}: {exc}") from exc
     try:
         with conn.transaction():
-            yield _Postgres(conn)
+            yield _Postgres(conn, schema)
     except psycopg.Error as exc:
         raise CdmDatabaseError(f"{redact(url)}: {exc}; nothing was written") from exc
     finally:

@@ -165,7 +165,8 @@ def _add_expression(graph: Graph, node: URIRef, key: str, text: str) -> None:
     except expressions.ExpressionError:
         graph.add((node, UNPARSED[key], Literal(text)))
         return
-    graph.add((node, RDFS.subClassOf if key == "r" else OWL.equivalentClass, expressions.to_rdf(expr, graph, iri)))
+    value = expressions.to_rdf(expr, graph, iri, seed=f"{node}|{key}|{text}")
+    graph.add((node, RDFS.subClassOf if key == "r" else OWL.equivalentClass, value))
 
 
 # ---------------------------------------------------------------------------------------- OWL -> records

@@ -16,6 +16,7 @@ Examples
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
@@ -102,33 +103,40 @@ def _balanced(text: str) -> bool:
     return depth == 0
 
 
-def to_rdf(expr: Expr, graph: Graph, iri_of: Any) -> URIRef | BNode:
-    """Add the OWL RDF of ``expr`` to ``graph``; ``iri_of(name)`` turns a local name into an IRI."""
+def _blank(seed: str | None) -> BNode:
+    """A fresh blank node; with a seed, one whose label is derived from it (the same file on every build)."""
+    return BNode() if seed is None else BNode("x" + hashlib.sha256(seed.encode()).hexdigest()[:24])
+
+
+def to_rdf(expr: Expr, graph: Graph, iri_of: Any, seed: str | None = None) -> URIRef | BNode:
+    """Add the OWL RDF of ``expr`` to ``graph``; ``iri_of(name)`` turns a local name into an IRI. With ``seed`` (a
+    text unique to the axiom), blank node labels derive from it, so a serialised build is reproducible."""
     if isinstance(expr, str):
         return URIRef(iri_of(expr))
     kind = expr[0]
-    node = BNode()
+    node = _blank(seed)
+    child = (lambda n: None) if seed is None else (lambda n: f"{seed}/{n}")
     if kind in ("and", "or"):
         graph.add((node, RDF.type, OWL.Class))
-        members: list[Any] = [to_rdf(e, graph, iri_of) for e in expr[1]]
-        head = BNode()
+        members: list[Any] = [to_rdf(e, graph, iri_of, child(i)) for i, e in enumerate(expr[1])]
+        head = _blank(child("list"))
         Collection(graph, head, members)
         graph.add((node, OWL.intersectionOf if kind == "and" else OWL.unionOf, head))
         return node
     graph.add((node, RDF.type, OWL.Restriction))
-    graph.add((node, OWL.onProperty, _prop_rdf(expr[1], graph, iri_of)))
+    graph.add((node, OWL.onProperty, _prop_rdf(expr[1], graph, iri_of, child("property"))))
     if kind == "card":
         graph.add((node, OWL.qualifiedCardinality, Literal(expr[2], datatype=XSD.nonNegativeInteger)))
-        graph.add((node, OWL.onClass, to_rdf(expr[3], graph, iri_of)))
+        graph.add((node, OWL.onClass, to_rdf(expr[3], graph, iri_of, child("filler"))))
     else:
         pred = OWL.someValuesFrom if kind == "some" else OWL.allValuesFrom
-        graph.add((node, pred, to_rdf(expr[2], graph, iri_of)))
+        graph.add((node, pred, to_rdf(expr[2], graph, iri_of, child("filler"))))
     return node
 
 
-def _prop_rdf(prop: Any, graph: Graph, iri_of: Any) -> URIRef | BNode:
+def _prop_rdf(prop: Any, graph: Graph, iri_of: Any, seed: str | None = None) -> URIRef | BNode:
     if isinstance(prop, tuple):
-        node = BNode()
+        node = _blank(seed)
         graph.add((node, OWL.inverseOf, URIRef(iri_of(prop[1]))))
         return node
     return URIRef(iri_of(prop))
