@@ -102,7 +102,21 @@ def read_instances(store: Store) -> dict[str, Instance]:
     return out
 
 
-class Planner:
+class ExampleLog:
+    """The first ``EXAMPLES`` values a planner could not express, for the report; the rest only counted."""
+
+    examples: list[dict[str, str]]
+    more: int
+
+    def _example(self, table: str, iri: str, prop: str, value: str, reason: str) -> None:
+        if len(self.examples) < EXAMPLES:
+            self.examples.append({"table": table, "instance": iri, "property": _short(prop) if prop else "",
+                                  "value": value, "reason": reason})
+        else:
+            self.more += 1
+
+
+class Planner(ExampleLog):
     """Rows of every table from the instances, and the account of what could not be expressed."""
 
     def __init__(self, instances: dict[str, Instance], codes: Codes, model: CdmModel | None = None) -> None:
@@ -278,13 +292,6 @@ class Planner:
         return to_sql(term, column.base, column.size)
 
     # ------------------------------------------------------------------ report
-    def _example(self, table: str, iri: str, prop: str, value: str, reason: str) -> None:
-        if len(self.examples) < EXAMPLES:
-            self.examples.append({"table": table, "instance": iri, "property": _short(prop) if prop else "",
-                                  "value": value, "reason": reason})
-        else:
-            self.more += 1
-
     def report(self, rows: dict[str, tuple[list[str], list[tuple[Any, ...]]]]) -> dict[str, Any]:
         tables: dict[str, dict[str, Any]] = {
             name: {"rows": len(rows[name][1]), "values_written": 0, "instances_not_expressed": Counter(),

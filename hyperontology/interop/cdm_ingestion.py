@@ -36,18 +36,23 @@ from urllib.parse import unquote
 
 import pyoxigraph as ox
 
-from hyperontology.interop.cdm_export import CdmExportError, Codes, Instance, read_instances
+from hyperontology.interop.cdm_export import (
+    WRITTEN,
+    CdmExportError,
+    Codes,
+    ExampleLog,
+    Instance,
+    _short,
+    read_instances,
+)
 from hyperontology.interop.cdm_model import CDM, ROW_ID, cdm_model
 from hyperontology.interop.ddl import INGESTION_SCHEMA, Column, Table, cdm_tables
 from hyperontology.interop.sqldb import Database, redact, transaction
 from hyperontology.interop.sqlvalues import NotExpressible, to_sql
 from hyperontology.ontology.api import Hyperontology
-from hyperontology.prefixes import iri_to_curie
 from hyperontology.store.base import Store
 
 FORMAT = "eucaim-cdm-ingestion"
-EXAMPLES = 500
-WRITTEN = ""
 
 
 @dataclass(frozen=True)
@@ -171,10 +176,6 @@ STAGING: tuple[StagingTable, ...] = (
 )
 
 
-def _short(iri: str) -> str:
-    return iri_to_curie(iri) or iri
-
-
 class _Row:
     """One instance's row being built; its values' fates are kept only if the row is."""
 
@@ -185,7 +186,7 @@ class _Row:
         self.adjusted: Counter[str] = Counter()
 
 
-class StagingPlanner:
+class StagingPlanner(ExampleLog):
     """Rows of the staging tables from the instances, and the account of what could not be expressed."""
 
     def __init__(self, instances: dict[str, Instance], codes: Codes) -> None:
@@ -341,13 +342,6 @@ class StagingPlanner:
         row.cells[eucaim.name], row.cells[original.name] = code, curie
 
     # ------------------------------------------------------------------ report
-    def _example(self, table: str, iri: str, prop: str, value: str, reason: str) -> None:
-        if len(self.examples) < EXAMPLES:
-            self.examples.append({"table": table, "instance": iri, "property": _short(prop) if prop else "",
-                                  "value": value, "reason": reason})
-        else:
-            self.more += 1
-
     def report(self, rows: dict[str, tuple[list[str], list[tuple[Any, ...]]]]) -> dict[str, Any]:
         no_table: Counter[str] = Counter()
         totals: Counter[str] = Counter(dict.fromkeys(("type_triples", "values_written", "values_not_expressed",
